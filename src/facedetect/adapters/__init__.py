@@ -1,0 +1,1 @@
+"""Adapters: the ports bound to memory, a local directory, S3 and DynamoDB."""

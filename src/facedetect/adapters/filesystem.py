@@ -1,0 +1,127 @@
+"""Filesystem adapters: one data directory, readable after a restart, safe across processes.
+
+Layout::
+
+    DATA_DIR/images/<sha256>.<ext>        the image bytes
+    DATA_DIR/detections/<id>.json         one detection, as facedetect.core.serialization writes it
+
+Every file is written to a temporary name in the same directory and then hard-linked into
+place. ``link`` is atomic and refuses to overwrite, so a reader never sees a partial file,
+two processes writing the same key agree on who created it, and ``put`` can report that
+truthfully. Keys are checked so that none can name a path outside the directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from facedetect.core.domain import Detection
+from facedetect.core.paging import paginate
+from facedetect.core.ports import Page
+from facedetect.core.serialization import detection_from_json, detection_to_json
+from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput, StorageError
+
+_SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+
+
+def _check_key(key: str, what: str) -> str:
+    if not _SAFE_KEY.fullmatch(key) or ".." in key:
+        raise InvalidInput(f"{what} {key!r} is not valid: use letters, digits, '.', '_' and '-' only.")
+    return key
+
+
+def _write_once(path: Path, data: bytes) -> bool:
+    """Atomically create ``path`` with ``data``; return ``False`` if it already existed."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    except OSError as exc:
+        raise StorageError(f"Could not write {path.name} in {path.parent}: {exc.strerror}.") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+class _DataDir:
+    def __init__(self, root: str | os.PathLike[str], sub: str) -> None:
+        self.path = Path(root) / sub
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot create the data directory {self.path}: {exc.strerror}.") from None
+
+
+class FilesystemImageStore(_DataDir):
+    """An ``ImageStore`` in ``DATA_DIR/images``."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        super().__init__(root, "images")
+
+    def put(self, key: str, data: bytes, *, media_type: str) -> bool:
+        return _write_once(self.path / _check_key(key, "Image key"), data)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return (self.path / _check_key(key, "Image key")).read_bytes()
+        except FileNotFoundError:
+            raise ImageNotFound(f"No image is stored under {key!r}.") from None
+        except OSError as exc:
+            raise StorageError(f"Could not read image {key!r}: {exc.strerror}.") from None
+
+    def exists(self, key: str) -> bool:
+        return (self.path / _check_key(key, "Image key")).is_file()
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / _check_key(key, "Image key")).unlink()
+
+
+class FilesystemDetectionRepository(_DataDir):
+    """A ``DetectionRepository`` in ``DATA_DIR/detections``, one JSON file per detection."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        super().__init__(root, "detections")
+
+    def _file(self, detection_id: str) -> Path:
+        return self.path / f"{_check_key(detection_id, 'Detection id')}.json"
+
+    def add(self, detection: Detection) -> None:
+        body = json.dumps(detection_to_json(detection), separators=(",", ":")).encode()
+        _write_once(self._file(detection.id), body)
+
+    def get(self, detection_id: str) -> Detection:
+        try:
+            raw = self._file(detection_id).read_bytes()
+        except FileNotFoundError:
+            raise DetectionNotFound(f"No detection with id {detection_id!r}.") from None
+        except OSError as exc:
+            raise StorageError(f"Could not read detection {detection_id!r}: {exc.strerror}.") from None
+        try:
+            return detection_from_json(json.loads(raw))
+        except (ValueError, KeyError, TypeError):
+            raise StorageError(f"The stored detection {detection_id!r} is corrupt.") from None
+
+    def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
+        found = []
+        for entry in os.scandir(self.path):
+            if entry.name.endswith(".json") and not entry.name.startswith("."):
+                with contextlib.suppress(DetectionNotFound):
+                    found.append(self.get(entry.name[: -len(".json")]))
+        return paginate(found, limit=limit, cursor=cursor)
+
+    def delete(self, detection_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._file(detection_id).unlink()

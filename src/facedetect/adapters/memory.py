@@ -1,0 +1,74 @@
+"""In-memory adapters: thread-safe, and the harness to use in your own tests.
+
+Example
+-------
+>>> from facedetect import bootstrap
+>>> service = bootstrap(backend="memory")
+"""
+
+from __future__ import annotations
+
+import threading
+
+from facedetect.core.domain import Detection
+from facedetect.core.paging import paginate
+from facedetect.core.ports import Page
+from facedetect.errors import DetectionNotFound, ImageNotFound
+
+
+class InMemoryImageStore:
+    """An ``ImageStore`` in a dict. ``objects`` maps key to ``(bytes, media_type)`` for inspection."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, data: bytes, *, media_type: str) -> bool:
+        with self._lock:
+            if key in self.objects:
+                return False
+            self.objects[key] = (bytes(data), media_type)
+            return True
+
+    def get(self, key: str) -> bytes:
+        with self._lock:
+            try:
+                return self.objects[key][0]
+            except KeyError:
+                raise ImageNotFound(f"No image is stored under {key!r}.") from None
+
+    def exists(self, key: str) -> bool:
+        with self._lock:
+            return key in self.objects
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self.objects.pop(key, None)
+
+
+class InMemoryDetectionRepository:
+    """A ``DetectionRepository`` in a dict. ``items`` maps id to detection for inspection."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Detection] = {}
+        self._lock = threading.Lock()
+
+    def add(self, detection: Detection) -> None:
+        with self._lock:
+            self.items.setdefault(detection.id, detection)
+
+    def get(self, detection_id: str) -> Detection:
+        with self._lock:
+            try:
+                return self.items[detection_id]
+            except KeyError:
+                raise DetectionNotFound(f"No detection with id {detection_id!r}.") from None
+
+    def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
+        with self._lock:
+            snapshot = list(self.items.values())
+        return paginate(snapshot, limit=limit, cursor=cursor)
+
+    def delete(self, detection_id: str) -> None:
+        with self._lock:
+            self.items.pop(detection_id, None)

@@ -1,0 +1,87 @@
+"""The one-call public API: ``detect_faces`` on bytes, a path or a pixel array, nothing stored."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from facedetect.core.domain import Face
+from facedetect.core.imaging import ImageLimits, decode
+from facedetect.core.ports import FaceDetector
+from facedetect.detection import create_detector
+from facedetect.errors import InvalidImage, InvalidInput
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+ImageInput: TypeAlias = "bytes | bytearray | memoryview | str | os.PathLike[str] | npt.NDArray[np.uint8]"
+
+
+@lru_cache(maxsize=8)
+def _cached_detector(kind: str, yunet_model: str | None, options: tuple[tuple[str, Any], ...]) -> FaceDetector:
+    return create_detector(kind, yunet_model=yunet_model, **dict(options))
+
+
+def detect_faces(
+    image: ImageInput,
+    *,
+    detector: str = "haar",
+    yunet_model: str | os.PathLike[str] | None = None,
+    limits: ImageLimits | None = None,
+    **options: Any,
+) -> list[Face]:
+    """Find the faces in one image, most confident first. Nothing is stored.
+
+    Parameters
+    ----------
+    image
+        Encoded image bytes, a path to an image file, or a BGR ``uint8`` array as
+        ``cv2.imread`` returns (a 2-D array is taken as grey).
+    detector
+        ``"haar"`` (default, the reference system's detector) or ``"yunet"``.
+    yunet_model
+        Path of the YuNet ``.onnx`` model, required for ``detector="yunet"``.
+    limits
+        Byte and pixel bounds for encoded input (default 20 MiB, 50 MP).
+    **options
+        Detector options, e.g. ``scale_factor=1.2, min_neighbors=3, max_dimension=1024``.
+
+    Returns
+    -------
+    list[Face]
+        Empty when there are no faces.
+
+    Examples
+    --------
+    >>> from facedetect import detect_faces
+    >>> faces = detect_faces("group.jpg")  # doctest: +SKIP
+    >>> [f.box.to_xyxy() for f in faces]  # doctest: +SKIP
+    """
+    model = os.fspath(yunet_model) if yunet_model is not None else None
+    try:
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
+        found = _cached_detector(detector, model, key)
+    except TypeError as exc:  # unhashable option values, or options the detector does not take
+        raise InvalidInput(f"Bad detector option: {exc}") from None
+    return found.detect(_pixels(image, limits or ImageLimits()))
+
+
+def _pixels(image: ImageInput, limits: ImageLimits) -> npt.NDArray[np.uint8]:
+    if isinstance(image, bytes | bytearray | memoryview):
+        return decode(bytes(image), limits).pixels
+    if isinstance(image, str | os.PathLike):
+        try:
+            with open(image, "rb") as fh:
+                data = fh.read(limits.max_bytes + 1)
+        except OSError as exc:
+            raise InvalidImage(f"Cannot read {os.fspath(image)!r}: {exc.strerror}.") from None
+        return decode(data, limits).pixels
+    import numpy as np
+
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3) or (
+        image.ndim == 3 and image.shape[2] != 3
+    ) or 0 in image.shape:
+        raise InvalidImage("Expected image bytes, a file path, or a non-empty uint8 BGR array of shape (h, w, 3).")
+    return np.ascontiguousarray(image)

@@ -1,0 +1,51 @@
+"""The composition root: the one place that binds ports to adapters from settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facedetect.core.imaging import ImageLimits
+from facedetect.core.ports import DetectionRepository, ImageStore
+from facedetect.core.service import FaceDetectionService
+from facedetect.detection import create_detector
+from facedetect.settings import Settings, load_settings
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> FaceDetectionService:
+    """Build a ready service from ``settings`` (default: the environment) plus ``overrides``.
+
+    Parameters
+    ----------
+    settings
+        A complete ``Settings``; when given, ``overrides`` replace some of its fields.
+    **overrides
+        Any ``Settings`` field, e.g. ``backend="memory"`` or ``data_dir="/tmp/faces"``.
+
+    Examples
+    --------
+    >>> service = bootstrap(backend="memory")
+    >>> detection = service.detect(open("group.jpg", "rb").read())  # doctest: +SKIP
+    """
+    if settings is None:
+        settings = load_settings(**overrides)
+    elif overrides:
+        settings = load_settings(**{**settings.model_dump(), **overrides})
+    images, detections = build_stores(settings)
+    detector = create_detector(settings.detector, **settings.detector_options())
+    limits = ImageLimits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels)
+    return FaceDetectionService(detector, images, detections, limits=limits)
+
+
+def build_stores(settings: Settings) -> tuple[ImageStore, DetectionRepository]:
+    """The image store and detection repository the settings ask for."""
+    if settings.backend == "memory":
+        from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
+
+        return InMemoryImageStore(), InMemoryDetectionRepository()
+    if settings.backend == "filesystem":
+        from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
+
+        return FilesystemImageStore(settings.data_dir), FilesystemDetectionRepository(settings.data_dir)
+    from facedetect.adapters.aws import build_aws_stores
+
+    return build_aws_stores(settings)

@@ -1,0 +1,87 @@
+"""The ports: what the core needs from the outside world, as small ``typing.Protocol``\\ s.
+
+Adapters in :mod:`facedetect.adapters` implement them (memory, filesystem, S3, DynamoDB);
+the service depends only on these. Every method raises the errors of
+:mod:`facedetect.errors`, never an SDK's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from facedetect.core.domain import Detection, Face
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+
+@runtime_checkable
+class FaceDetector(Protocol):
+    """Finds faces in a BGR image. Implementations must be safe to call from many threads."""
+
+    @property
+    def name(self) -> str:
+        """Short detector name stored with each detection (``haar``, ``yunet``)."""
+        ...
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The options that determine the result; part of the detection id."""
+        ...
+
+    def detect(self, image: npt.NDArray[np.uint8]) -> list[Face]:
+        """Return the faces in ``image`` (BGR, uint8), most confident first; ``[]`` for none."""
+        ...
+
+
+@runtime_checkable
+class ImageStore(Protocol):
+    """Keeps image bytes by key. Keys are content-derived, so a key's bytes never change."""
+
+    def put(self, key: str, data: bytes, *, media_type: str) -> bool:
+        """Store ``data`` under ``key``; return ``True`` if this call created it, ``False`` if it existed."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """Return the bytes under ``key``; raise ``ImageNotFound`` if absent."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether something is stored under ``key``."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; deleting a missing key is not an error."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing, newest first, with the cursor for the next page (``None`` at the end)."""
+
+    items: Sequence[Detection]
+    next_cursor: str | None = None
+
+
+@runtime_checkable
+class DetectionRepository(Protocol):
+    """Keeps detections by id. A detection becomes visible all at once or not at all."""
+
+    def add(self, detection: Detection) -> None:
+        """Store ``detection``; storing the same id again is a no-op."""
+        ...
+
+    def get(self, detection_id: str) -> Detection:
+        """Return the detection; raise ``DetectionNotFound`` if absent."""
+        ...
+
+    def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
+        """Detections newest first, ``limit`` at most, continuing after ``cursor``."""
+        ...
+
+    def delete(self, detection_id: str) -> None:
+        """Remove the detection; deleting a missing id is not an error."""
+        ...

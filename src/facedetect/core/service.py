@@ -1,0 +1,136 @@
+"""The application service: decode, detect, store the image, store the detection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from facedetect.core.domain import Detection
+from facedetect.core.imaging import ImageLimits, decode, identify
+from facedetect.core.ports import DetectionRepository, FaceDetector, ImageStore, Page
+from facedetect.errors import DetectionNotFound
+
+
+def detection_id(image_sha256: str, detector: FaceDetector) -> str:
+    """The id of a detection: a hash of the image content and the detector configuration."""
+    config = json.dumps({"detector": detector.name, "parameters": detector.parameters}, sort_keys=True)
+    return hashlib.sha256(f"{image_sha256}\n{config}".encode()).hexdigest()[:32]
+
+
+class FaceDetectionService:
+    """Finds faces in images and keeps the image and the result.
+
+    Storage rule (no half-written results): the image is stored first, then the detection.
+    A detection is therefore never visible without its image. If storing the detection
+    fails, the image is deleted again when this call created it, and the error propagates;
+    an image that was already there (another detection uses it) is left alone.
+
+    Idempotence: the detection id derives from the image bytes and the detector settings,
+    so the same bytes detected with the same settings return the stored detection without
+    running the detector again, and are stored once.
+
+    Parameters
+    ----------
+    detector
+        The face detector to use.
+    images, detections
+        Where images and detections are kept.
+    limits
+        Byte and pixel bounds on accepted images.
+    clock
+        Returns "now" in UTC; injectable for tests.
+    """
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        images: ImageStore,
+        detections: DetectionRepository,
+        *,
+        limits: ImageLimits | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.detector = detector
+        self.images = images
+        self.detections = detections
+        self.limits = limits or ImageLimits()
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def detect(self, image_bytes: bytes, *, store: bool = True, detector: FaceDetector | None = None) -> Detection:
+        """Detect faces in ``image_bytes`` and, unless ``store`` is false, keep image and result.
+
+        Parameters
+        ----------
+        image_bytes
+            The encoded image (JPEG, PNG, WebP, BMP or TIFF).
+        store
+            Keep the image and the detection; ``False`` only detects.
+        detector
+            Use this detector instead of the service's own for this call (per-request options).
+
+        Raises
+        ------
+        InvalidImage, UnsupportedImageFormat, ImageTooLarge
+            Bad input; nothing is stored.
+        StorageError, StorageUnavailable
+            A store failed; nothing half-written remains.
+        """
+        detector = detector or self.detector
+        identify(image_bytes, self.limits)  # cheap checks before hashing megabytes
+        sha256 = hashlib.sha256(image_bytes).hexdigest()
+        det_id = detection_id(sha256, detector)
+        if store:
+            try:
+                return self.detections.get(det_id)
+            except DetectionNotFound:
+                pass
+        started = time.perf_counter()
+        decoded = decode(image_bytes, self.limits)
+        faces = detector.detect(decoded.pixels)
+        detection = Detection(
+            id=det_id,
+            sha256=sha256,
+            media_type=decoded.format.media_type,
+            width=decoded.width,
+            height=decoded.height,
+            faces=tuple(faces),
+            detector=detector.name,
+            parameters=detector.parameters,
+            created_at=self._clock(),
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+        )
+        if store:
+            self._store(detection, image_bytes)
+        return detection
+
+    def _store(self, detection: Detection, image_bytes: bytes) -> None:
+        created = self.images.put(detection.image_key, image_bytes, media_type=detection.media_type)
+        try:
+            self.detections.add(detection)
+        except BaseException:
+            if created:
+                try:
+                    self.images.delete(detection.image_key)
+                except Exception:  # noqa: S110 - the original error is the one to report
+                    pass
+            raise
+
+    def get(self, detection_id: str) -> Detection:
+        """The stored detection; raises ``DetectionNotFound``."""
+        return self.detections.get(detection_id)
+
+    def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
+        """Stored detections, newest first."""
+        return self.detections.list(limit=limit, cursor=cursor)
+
+    def image(self, detection_id: str) -> tuple[bytes, str]:
+        """The stored image of a detection and its media type."""
+        detection = self.detections.get(detection_id)
+        return self.images.get(detection.image_key), detection.media_type
+
+    def delete(self, detection_id: str) -> None:
+        """Forget a detection (its image stays: other detections may share it)."""
+        self.detections.delete(detection_id)

@@ -1,0 +1,30 @@
+"""Build a detector by name; the one place that knows which names exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facedetect.core.ports import FaceDetector
+from facedetect.errors import InvalidInput
+
+DETECTORS = ("haar", "yunet")
+
+
+def create_detector(kind: str = "haar", *, yunet_model: str | None = None, **options: Any) -> FaceDetector:
+    """Create a ``haar`` or ``yunet`` detector with the given options.
+
+    ``options`` are the keyword arguments of :class:`~facedetect.detection.haar.HaarCascadeDetector`
+    or :class:`~facedetect.detection.yunet.YuNetDetector`; ``None`` values mean "default".
+    """
+    options = {k: v for k, v in options.items() if v is not None}
+    if kind == "haar":
+        from facedetect.detection.haar import HaarCascadeDetector
+
+        return HaarCascadeDetector(**options)
+    if kind == "yunet":
+        from facedetect.detection.yunet import YuNetDetector
+
+        if not yunet_model:
+            raise InvalidInput("The yunet detector needs a model path (FACEDETECT_YUNET_MODEL or --yunet-model).")
+        return YuNetDetector(yunet_model, **options)
+    raise InvalidInput(f"Unknown detector {kind!r}; choose one of: {', '.join(DETECTORS)}.")

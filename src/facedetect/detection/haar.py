@@ -1,0 +1,138 @@
+"""OpenCV Haar cascade face detection, with the reference system's defaults."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from facedetect.core.domain import Face
+from facedetect.detection._options import float_in_range, positive_int_or_none, size_or_none
+from facedetect.detection.scaling import box_to_original, downscale
+from facedetect.errors import DetectorError, InvalidInput
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+DEFAULT_CASCADE = "haarcascade_frontalface_default.xml"
+
+
+def cascade_path(cascade: str) -> str:
+    """Resolve a cascade: a file name inside ``cv2.data.haarcascades``, or an existing XML path.
+
+    Bare names cannot reach outside OpenCV's cascade directory. Nothing is downloaded.
+    """
+    import cv2
+
+    if os.sep in cascade or (os.altsep and os.altsep in cascade):
+        if not os.path.isfile(cascade):
+            raise DetectorError(f"Cascade file {cascade!r} does not exist.")
+        return cascade
+    path = os.path.join(cv2.data.haarcascades, cascade)
+    if not cascade.endswith(".xml") or not os.path.isfile(path):
+        available = sorted(n for n in os.listdir(cv2.data.haarcascades) if n.endswith(".xml"))
+        raise InvalidInput(f"Unknown cascade {cascade!r}; OpenCV ships: {', '.join(available)}.")
+    return path
+
+
+def _confidence(neighbours: int) -> float:
+    """Map a detection's neighbour count (detectMultiScale2) to ``[0, 1)``; monotone, so it ranks."""
+    return 1.0 - math.exp(-max(0, neighbours) / 20.0)
+
+
+class HaarCascadeDetector:
+    """Viola-Jones detection with ``cv2.CascadeClassifier``.
+
+    With the defaults (``haarcascade_frontalface_default.xml``, ``scale_factor=1.1``,
+    ``min_neighbors=5``, grey image at full resolution) the boxes equal those of raw
+    ``cv2.CascadeClassifier.detectMultiScale`` on the same image.
+
+    Parameters
+    ----------
+    cascade
+        Cascade file name in ``cv2.data.haarcascades``, or a path to a cascade XML.
+    scale_factor
+        Step between pyramid scales; must be greater than 1.
+    min_neighbors
+        Overlapping hits needed to keep a face; higher means fewer, surer faces.
+    min_size, max_size
+        Bounds on face size in original-image pixels: ``N`` or ``(width, height)``.
+    max_dimension
+        If set, images whose longer side exceeds it are shrunk before detection (faster,
+        misses tiny faces); boxes are mapped back to original pixels.
+
+    Notes
+    -----
+    OpenCV classifiers are not thread-safe, so each thread gets its own, loaded from the
+    installed cascade file the first time that thread detects. The first load happens in
+    the constructor so that a bad cascade fails at start-up.
+    """
+
+    name = "haar"
+
+    def __init__(
+        self,
+        cascade: str = DEFAULT_CASCADE,
+        *,
+        scale_factor: float = 1.1,
+        min_neighbors: int = 5,
+        min_size: int | tuple[int, int] | None = None,
+        max_size: int | tuple[int, int] | None = None,
+        max_dimension: int | None = None,
+    ) -> None:
+        self._scale_factor = float_in_range("scale_factor", scale_factor, low=1.0, high=4.0, low_open=True)
+        self._min_neighbors = positive_int_or_none("min_neighbors", min_neighbors, minimum=0) or 0
+        self._min_size = size_or_none("min_size", min_size)
+        self._max_size = size_or_none("max_size", max_size)
+        self._max_dimension = positive_int_or_none("max_dimension", max_dimension, minimum=32)
+        self._cascade = cascade
+        self._path = cascade_path(cascade)
+        self._local = threading.local()
+        self._classifier()  # fail fast on an unreadable cascade
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "cascade": self._cascade,
+            "scale_factor": self._scale_factor,
+            "min_neighbors": self._min_neighbors,
+            "min_size": list(self._min_size) if self._min_size else None,
+            "max_size": list(self._max_size) if self._max_size else None,
+            "max_dimension": self._max_dimension,
+        }
+
+    def _classifier(self) -> Any:
+        classifier = getattr(self._local, "classifier", None)
+        if classifier is None:
+            import cv2
+
+            classifier = cv2.CascadeClassifier(self._path)
+            if classifier.empty():
+                raise DetectorError(f"OpenCV could not load the cascade {self._path!r}.")
+            self._local.classifier = classifier
+        return classifier
+
+    def detect(self, image: npt.NDArray[np.uint8]) -> list[Face]:
+        """Faces in a BGR (or grey) image, most confident first."""
+        import cv2
+
+        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        height, width = grey.shape[:2]
+        small, scale = downscale(grey, self._max_dimension)
+        kwargs: dict[str, Any] = {}
+        if self._min_size:
+            kwargs["minSize"] = tuple(max(1, round(v * scale)) for v in self._min_size)
+        if self._max_size:
+            kwargs["maxSize"] = tuple(max(1, round(v * scale)) for v in self._max_size)
+        boxes, neighbours = self._classifier().detectMultiScale2(
+            small, scaleFactor=self._scale_factor, minNeighbors=self._min_neighbors, **kwargs
+        )
+        faces = []
+        for (x, y, w, h), n in zip(boxes, neighbours, strict=True):
+            box = box_to_original(x, y, w, h, scale=scale, image_width=width, image_height=height)
+            if box is not None:
+                faces.append(Face(box=box, confidence=_confidence(int(n))))
+        faces.sort(key=lambda f: f.confidence, reverse=True)
+        return faces

@@ -1,0 +1,104 @@
+"""The errors facedetect raises, one small hierarchy for every layer.
+
+Adapters translate SDK errors into these; entrypoints map each to a status
+code (``http_status``) and a stable machine-readable ``code``. Messages are
+written for the person who sent the image, never contain a stack trace and
+never echo the input bytes.
+"""
+
+from __future__ import annotations
+
+
+class FaceDetectError(Exception):
+    """Base class of every error facedetect raises on purpose."""
+
+    code: str = "internal_error"
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- bad input: the caller can fix these -------------------------------------------------
+
+
+class InvalidInput(FaceDetectError):
+    """The request itself is malformed (empty body, bad JSON, bad base64, bad option)."""
+
+    code = "invalid_input"
+    http_status = 400
+
+
+class InvalidImage(InvalidInput):
+    """The bytes are not a decodable image (random bytes, text, truncated file)."""
+
+    code = "invalid_image"
+
+
+class UnsupportedImageFormat(FaceDetectError):
+    """The bytes are a recognisable image format that facedetect does not accept."""
+
+    code = "unsupported_image_format"
+    http_status = 415
+
+
+class ImageTooLarge(FaceDetectError):
+    """The image exceeds the configured byte or pixel limit."""
+
+    code = "image_too_large"
+    http_status = 413
+
+
+# --- lookups -----------------------------------------------------------------------------
+
+
+class NotFound(FaceDetectError):
+    """Something asked for by key does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class DetectionNotFound(NotFound):
+    """No detection is stored under that id."""
+
+    code = "detection_not_found"
+
+
+class ImageNotFound(NotFound):
+    """No image is stored under that key."""
+
+    code = "image_not_found"
+
+
+# --- storage and configuration: the operator's side --------------------------------------
+
+
+class StorageError(FaceDetectError):
+    """A store failed in a way retrying will not fix (permissions, missing bucket, corrupt data)."""
+
+    code = "storage_error"
+    http_status = 500
+
+
+class StorageUnavailable(StorageError):
+    """A store is throttling or temporarily unavailable; retrying later may succeed."""
+
+    code = "storage_unavailable"
+    http_status = 503
+    retry_after_seconds = 1
+
+
+class ConfigurationError(FaceDetectError):
+    """Settings are missing or inconsistent; raised at start-up, never per request."""
+
+    code = "configuration_error"
+    http_status = 500
+
+
+class DetectorError(FaceDetectError):
+    """The face detector could not be created (bad cascade name, unreadable model file)."""
+
+    code = "detector_error"
+    http_status = 500
