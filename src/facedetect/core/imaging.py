@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from facedetect.core.formats import ImageFormat, sniff
 from facedetect.errors import ImageTooLarge, InvalidImage, UnsupportedImageFormat
@@ -49,7 +49,7 @@ class DecodedImage:
         return int(self.pixels.shape[0])
 
 
-def identify(data: bytes, limits: ImageLimits = ImageLimits()) -> ImageFormat:  # noqa: B008
+def identify(data: bytes, limits: ImageLimits = ImageLimits()) -> ImageFormat:
     """Check size and format of ``data`` without decoding it.
 
     Raises
@@ -77,7 +77,7 @@ def identify(data: bytes, limits: ImageLimits = ImageLimits()) -> ImageFormat:  
     return found
 
 
-def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:  # noqa: B008
+def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
     """Decode ``data`` into BGR pixels, enforcing ``limits`` before allocating the bitmap.
 
     Raises
@@ -143,6 +143,7 @@ def _to_bgr(img: object) -> npt.NDArray[np.uint8]:
         if arr.dtype.kind in "iu":
             arr = (np.clip(arr, 0, 65535) >> 8).astype(np.uint8)
         elif arr.dtype != np.uint8:
-            arr = cv2.normalize(arr, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+            span = float(arr.max() - arr.min()) or 1.0
+            arr = ((arr - arr.min()) * (255.0 / span)).astype(np.uint8)
         rgb = np.ascontiguousarray(np.stack([arr] * 3, axis=-1) if arr.ndim == 2 else arr[..., :3])
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)  # type: ignore[no-any-return]
+    return cast("npt.NDArray[np.uint8]", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))

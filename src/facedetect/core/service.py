@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -112,10 +113,8 @@ class FaceDetectionService:
             self.detections.add(detection)
         except BaseException:
             if created:
-                try:
+                with contextlib.suppress(Exception):  # the original error is the one to report
                     self.images.delete(detection.image_key)
-                except Exception:  # noqa: S110 - the original error is the one to report
-                    pass
             raise
 
     def get(self, detection_id: str) -> Detection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from facedetect.core.domain import Face
 from facedetect.detection._options import float_in_range, positive_int_or_none, size_or_none
@@ -19,20 +19,25 @@ if TYPE_CHECKING:
 DEFAULT_CASCADE = "haarcascade_frontalface_default.xml"
 
 
+def _cascade_dir() -> str:
+    """Where opencv-python installed its cascade files (``cv2.data.haarcascades``)."""
+    import cv2
+
+    return str(cv2.data.haarcascades)  # type: ignore[attr-defined]
+
+
 def cascade_path(cascade: str) -> str:
     """Resolve a cascade: a file name inside ``cv2.data.haarcascades``, or an existing XML path.
 
     Bare names cannot reach outside OpenCV's cascade directory. Nothing is downloaded.
     """
-    import cv2
-
     if os.sep in cascade or (os.altsep and os.altsep in cascade):
         if not os.path.isfile(cascade):
             raise DetectorError(f"Cascade file {cascade!r} does not exist.")
         return cascade
-    path = os.path.join(cv2.data.haarcascades, cascade)
+    path = os.path.join(_cascade_dir(), cascade)
     if not cascade.endswith(".xml") or not os.path.isfile(path):
-        available = sorted(n for n in os.listdir(cv2.data.haarcascades) if n.endswith(".xml"))
+        available = sorted(n for n in os.listdir(_cascade_dir()) if n.endswith(".xml"))
         raise InvalidInput(f"Unknown cascade {cascade!r}; OpenCV ships: {', '.join(available)}.")
     return path
 
@@ -52,7 +57,7 @@ class HaarCascadeDetector:
     Parameters
     ----------
     cascade
-        Cascade file name in ``cv2.data.haarcascades``, or a path to a cascade XML.
+        Cascade file name in ``_cascade_dir()``, or a path to a cascade XML.
     scale_factor
         Step between pyramid scales; must be greater than 1.
     min_neighbors
@@ -118,7 +123,7 @@ class HaarCascadeDetector:
         """Faces in a BGR (or grey) image, most confident first."""
         import cv2
 
-        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        grey = image if image.ndim == 2 else cast("npt.NDArray[np.uint8]", cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
         height, width = grey.shape[:2]
         small, scale = downscale(grey, self._max_dimension)
         kwargs: dict[str, Any] = {}

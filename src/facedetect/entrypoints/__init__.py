@@ -1,0 +1,1 @@
+"""Entrypoints: the CLI, the AWS Lambda handler, the REST app and the local HTTP server."""

@@ -1,0 +1,1 @@
+"""The ``facedetect`` command line."""

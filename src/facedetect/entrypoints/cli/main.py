@@ -1,0 +1,61 @@
+"""``facedetect`` command: parse arguments, dispatch to a subcommand, turn errors into messages.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its
+parser and sets ``func`` (``(args) -> int`` exit status). Those modules import only argparse
+at module level, so ``facedetect --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from facedetect.entrypoints.cli import (
+    build_lambda_command,
+    demo_command,
+    detect_command,
+    read_commands,
+    serve_command,
+)
+
+_COMMANDS = (demo_command, detect_command, read_commands, serve_command, build_lambda_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (built on demand, never at import time)."""
+    parser = argparse.ArgumentParser(
+        prog="facedetect",
+        description="Find faces in images; keep the images and the face coordinates.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in _COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status (0 ok, 1 some input failed, 2 usage or configuration error)."""
+    from facedetect.errors import FaceDetectError
+
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except FaceDetectError as exc:
+        print(f"facedetect: error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("facedetect: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+def _version() -> str:
+    from facedetect import __version__
+
+    return __version__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
