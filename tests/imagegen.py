@@ -82,3 +82,48 @@ def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
     compressor = zlib.compressobj(9)
     body = b"".join(compressor.compress(row) for _ in range(min(height, 2000))) + compressor.flush()
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def pil_encode(image: np.ndarray, fmt: str, **save_options: object) -> bytes:
+    """Encode a BGR array with Pillow (``"JPEG"``, ``"PNG"``, ``"GIF"`` ...), passing ``save_options``."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image[:, :, ::-1])).save(buf, fmt, **save_options)
+    return buf.getvalue()
+
+
+def jpeg_with_orientation(image: np.ndarray, orientation: int | None, quality: int = 90) -> bytes:
+    """A Pillow JPEG of ``image`` carrying EXIF Orientation ``orientation`` (no EXIF when ``None``).
+
+    The compressed pixels do not depend on the tag, so two calls differing only in
+    ``orientation`` decode to the same stored pixels.
+    """
+    from PIL import Image
+
+    options: dict[str, object] = {"quality": quality}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation  # Orientation
+        options["exif"] = exif.tobytes()
+    return pil_encode(image, "JPEG", **options)
+
+
+def variants(count: int, size: int = 96, seed: int = 0) -> list[bytes]:
+    """``count`` distinct small PNGs: astronaut crops at different offsets, resized, with a unique pixel.
+
+    Cheap to detect (``size`` x ``size``) yet real photographic content; no two are byte-equal.
+    """
+    rng = np.random.default_rng(seed)
+    base = astronaut()
+    out = []
+    for i in range(count):
+        side = int(rng.integers(200, 400))
+        x = int(rng.integers(0, 512 - side + 1))
+        y = int(rng.integers(0, 512 - side + 1))
+        tile = cv2.resize(base[y:y + side, x:x + side], (size, size), interpolation=cv2.INTER_AREA)
+        tile[0, 0] = (i % 256, (i // 256) % 256, 7)  # makes every variant's bytes unique
+        out.append(png(tile))
+    return out

@@ -26,7 +26,7 @@ from facedetect.errors import (
 
 if TYPE_CHECKING:
     from facedetect.api import detect_faces
-    from facedetect.bootstrap import bootstrap
+    from facedetect.composition import bootstrap
     from facedetect.core.service import FaceDetectionService
     from facedetect.settings import Settings
 
@@ -34,7 +34,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "detect_faces": "facedetect.api",
-    "bootstrap": "facedetect.bootstrap",
+    "bootstrap": "facedetect.composition",
     "FaceDetectionService": "facedetect.core.service",
     "Settings": "facedetect.settings",
 }

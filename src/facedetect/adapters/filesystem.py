@@ -37,7 +37,10 @@ def _check_key(key: str, what: str) -> str:
 
 def _write_once(path: Path, data: bytes) -> bool:
     """Atomically create ``path`` with ``data``; return ``False`` if it already existed."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    except OSError as exc:  # the directory vanished or is not writable
+        raise StorageError(f"Could not write {path.name} in {path.parent}: {exc.strerror}.") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -85,8 +88,10 @@ class FilesystemImageStore(_DataDir):
         return (self.path / _check_key(key, "Image key")).is_file()
 
     def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            (self.path / _check_key(key, "Image key")).unlink()
+        try:
+            (self.path / _check_key(key, "Image key")).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Could not delete image {key!r}: {exc.strerror}.") from None
 
 
 class FilesystemDetectionRepository(_DataDir):
@@ -116,12 +121,18 @@ class FilesystemDetectionRepository(_DataDir):
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
         found = []
-        for entry in os.scandir(self.path):
+        try:
+            entries = list(os.scandir(self.path))
+        except OSError as exc:
+            raise StorageError(f"Could not list detections in {self.path}: {exc.strerror}.") from None
+        for entry in entries:
             if entry.name.endswith(".json") and not entry.name.startswith("."):
                 with contextlib.suppress(DetectionNotFound):
                     found.append(self.get(entry.name[: -len(".json")]))
         return paginate(found, limit=limit, cursor=cursor)
 
     def delete(self, detection_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._file(detection_id).unlink()
+        try:
+            self._file(detection_id).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Could not delete detection {detection_id!r}: {exc.strerror}.") from None

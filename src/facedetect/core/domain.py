@@ -75,8 +75,8 @@ class Landmarks:
 class Face:
     """One detected face: its box, a confidence for ranking, and landmarks when the detector has them.
 
-    ``confidence`` is a plain float in ``[0, 1]``; larger is more certain. Its scale is the
-    detector's own, so compare confidences only between faces found by the same detector.
+    ``confidence`` is a plain float in ``[0, 1]`` (6 decimals); larger is more certain. Its scale
+    is the detector's own, so compare confidences only between faces found by the same detector.
     """
 
     box: BoundingBox

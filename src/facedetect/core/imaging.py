@@ -10,7 +10,6 @@ boxes refer to the image as a person sees it.
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -89,25 +88,24 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
     fmt = identify(data, limits)
     from PIL import Image, ImageOps
 
-    with warnings.catch_warnings():
-        # Pillow's own bomb warning/error uses a global limit; ours is checked explicitly below.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=[fmt.name]) as img:
-                _check_pixels(img.width, img.height, limits)
-                img.load()
-                oriented = ImageOps.exif_transpose(img)
-                return DecodedImage(_to_bgr(oriented), fmt)
-        except (ImageTooLarge, InvalidImage):
-            raise
-        except Image.DecompressionBombError:  # Pillow's own guard fires in open() for giant headers
-            raise ImageTooLarge(
-                f"The image declares far more pixels than the limit of {limits.max_pixels:,}."
-            ) from None
-        except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
-            raise InvalidImage(_describe_corruption(fmt, exc)) from None
-        except MemoryError:
-            raise ImageTooLarge("The image is too large to decode in the memory available.") from None
+    # No warnings.catch_warnings() here: it swaps process-global state and races between threads.
+    # Pillow's UserWarnings about damaged metadata reach the caller; the CLI silences them.
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt.name]) as img:
+            _check_pixels(img.width, img.height, limits)
+            img.load()
+            oriented = ImageOps.exif_transpose(img)
+            return DecodedImage(_to_bgr(oriented), fmt)
+    except (ImageTooLarge, InvalidImage):
+        raise
+    except Image.DecompressionBombError:  # Pillow's own guard fires in open() for giant headers
+        raise ImageTooLarge(
+            f"The image declares far more pixels than the limit of {limits.max_pixels:,}."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
+        raise InvalidImage(_describe_corruption(fmt, exc)) from None
+    except MemoryError:
+        raise ImageTooLarge("The image is too large to decode in the memory available.") from None
 
 
 def _check_pixels(width: int, height: int, limits: ImageLimits) -> None:

@@ -101,7 +101,7 @@ class FaceDetectionService:
             detector=detector.name,
             parameters=detector.parameters,
             created_at=self._clock(),
-            duration_ms=(time.perf_counter() - started) * 1000.0,
+            duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
         )
         if store:
             self._store(detection, image_bytes)

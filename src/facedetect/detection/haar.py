@@ -32,6 +32,8 @@ def cascade_path(cascade: str) -> str:
     Bare names cannot reach outside OpenCV's cascade directory. Nothing is downloaded.
     """
     if os.sep in cascade or (os.altsep and os.altsep in cascade):
+        if ".." in cascade.replace(os.altsep or os.sep, os.sep).split(os.sep) or not cascade.endswith(".xml"):
+            raise InvalidInput(f"Cascade path {cascade!r} is not allowed: name an .xml file, without '..'.")
         if not os.path.isfile(cascade):
             raise DetectorError(f"Cascade file {cascade!r} does not exist.")
         return cascade
@@ -44,7 +46,7 @@ def cascade_path(cascade: str) -> str:
 
 def _confidence(neighbours: int) -> float:
     """Map a detection's neighbour count (detectMultiScale2) to ``[0, 1)``; monotone, so it ranks."""
-    return 1.0 - math.exp(-max(0, neighbours) / 20.0)
+    return round(1.0 - math.exp(-max(0, neighbours) / 20.0), 6)
 
 
 class HaarCascadeDetector:
@@ -113,8 +115,11 @@ class HaarCascadeDetector:
         if classifier is None:
             import cv2
 
-            classifier = cv2.CascadeClassifier(self._path)
-            if classifier.empty():
+            try:
+                classifier = cv2.CascadeClassifier(self._path)
+            except (cv2.error, SystemError):  # OpenCV raises (wrapped) on a file that is not a cascade
+                classifier = None
+            if classifier is None or classifier.empty():
                 raise DetectorError(f"OpenCV could not load the cascade {self._path!r}.")
             self._local.classifier = classifier
         return classifier

@@ -106,7 +106,8 @@ class YuNetDetector:
             box = box_to_original(*row[:4], scale=scale, image_width=width, image_height=height)
             if box is None:
                 continue
-            points = [Point(float(row[4 + 2 * i]) / scale, float(row[5 + 2 * i]) / scale) for i in range(5)]
-            faces.append(Face(box=box, confidence=float(row[14]), landmarks=Landmarks(*points)))
+            points = [Point(round(float(row[4 + 2 * i]) / scale, 2), round(float(row[5 + 2 * i]) / scale, 2))
+                      for i in range(5)]
+            faces.append(Face(box=box, confidence=round(float(row[14]), 6), landmarks=Landmarks(*points)))
         faces.sort(key=lambda f: f.confidence, reverse=True)
         return faces

@@ -1,9 +1,45 @@
-"""Placeholder until the deploy work lands: ``facedetect build-lambda``."""
+"""``facedetect build-lambda``: the AWS Lambda deployment zip, from manylinux wheels (see facedetect.deploy)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    """Add nothing yet."""
+    """Add the ``build-lambda`` subcommand."""
+    parser = subparsers.add_parser(
+        "build-lambda", help="build the AWS Lambda deployment zip (no Docker, no EC2)",
+        description="Build the zip that template.yaml deploys: facedetect and its dependencies as "
+                    "manylinux wheels for the Lambda's Python and architecture, without boto3 "
+                    "(the runtime has it). Refuses to write a zip over Lambda's 250 MB unzipped limit.")
+    parser.add_argument("--arch", choices=("x86_64", "arm64"), default="x86_64",
+                        help="the function's architecture (default x86_64)")
+    parser.add_argument("--output", metavar="PATH.zip", default="build/facedetect-lambda.zip",
+                        help="where to write the zip (default build/facedetect-lambda.zip, "
+                             "the template's CodeUri)")
+    parser.add_argument("--python-version", metavar="3.N", default="3.12",
+                        help="the runtime's Python (default 3.12, for python3.12)")
+    parser.add_argument("--source", metavar="DIR",
+                        help="facedetect source tree (default: the checkout this facedetect runs from)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from facedetect.deploy import BuildError
+    from facedetect.deploy.lambda_zip import build_lambda_zip, describe
+
+    def progress(line: str) -> None:
+        print(f"build-lambda: {line}", file=sys.stderr, flush=True)
+
+    try:
+        report = build_lambda_zip(Path(args.output), arch=args.arch, python_version=args.python_version,
+                                  source=Path(args.source) if args.source else None, log=progress)
+    except BuildError as exc:
+        print(f"facedetect: build-lambda failed: {exc.message}", file=sys.stderr)
+        return 1
+    print(describe(report))
+    return 0

@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facedetect.bootstrap import bootstrap
+    from facedetect.composition import bootstrap
     from facedetect.core.serialization import detection_to_json
     from facedetect.entrypoints.cli.annotate import write_annotated
     from facedetect.samples import sample_image

@@ -56,9 +56,12 @@ def _expand(paths: list[str]) -> Iterator[_Input]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facedetect.bootstrap import bootstrap
+    from facedetect.composition import bootstrap
 
-    service = bootstrap(**overrides(args))
+    settings = overrides(args)
+    if args.no_store:
+        settings["backend"] = "memory"  # touch no storage at all, not even to create a data directory
+    service = bootstrap(**settings)
     inputs = list(_expand(args.paths))
     workers = max(1, min(args.workers, len(inputs)))
     if workers > 1:

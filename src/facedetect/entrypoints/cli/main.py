@@ -37,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 1 some input failed, 2 usage or configuration error)."""
+    import warnings
+
     from facedetect.errors import FaceDetectError
 
+    # Damaged metadata in an otherwise decodable image is not worth a Python warning on a terminal.
+    warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
     args = build_parser().parse_args(argv)
     try:
         status: int = args.func(args)

@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
 
 
 def _service(args: argparse.Namespace) -> Any:
-    from facedetect.bootstrap import bootstrap
+    from facedetect.composition import bootstrap
 
     return bootstrap(**overrides(args))
 

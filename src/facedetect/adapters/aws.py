@@ -1,0 +1,112 @@
+"""boto3 clients for the AWS backend, and the stores built from settings.
+
+The region comes from the standard variables (``AWS_REGION``, then ``AWS_DEFAULT_REGION``,
+then the shared config file); credentials from boto3's usual chain. Clients retry in
+botocore's ``standard`` mode (3 attempts, exponential backoff with jitter, throttling and
+5xx included) with 5 s connect and 15 s read timeouts, so one slow dependency cannot hold
+a Lambda invocation for long. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from facedetect.adapters.aws_errors import translate
+from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+from facedetect.adapters.s3 import S3ImageStore
+from facedetect.errors import ConfigurationError, FaceDetectError
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+    from facedetect.settings import Settings
+
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 15
+MAX_ATTEMPTS = 3
+
+# boto3 does not document session/client creation as thread-safe (clients are); serialise it.
+_CREATE_LOCK = threading.Lock()
+
+
+def aws_region() -> str | None:
+    """The region from ``AWS_REGION`` or ``AWS_DEFAULT_REGION``; ``None`` lets boto3 look further."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+
+
+def client_config(*, s3_path_style: bool | None = None) -> Config:
+    """The botocore ``Config`` facedetect clients use; ``s3_path_style`` set only for S3 clients."""
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+    )
+    if s3_path_style is not None:
+        config = config.merge(Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"} if s3_path_style else {"addressing_style": "auto"},
+        ))
+    return config
+
+
+def _session() -> boto3.session.Session:
+    import boto3
+
+    try:
+        return boto3.session.Session(region_name=aws_region())
+    except Exception as exc:
+        raise ConfigurationError(f"Cannot create an AWS session: {exc}") from exc
+
+
+def _creation_error(service: str, exc: Exception) -> FaceDetectError:
+    error = translate(exc, resource=service, action="creating the client")
+    if isinstance(error, ConfigurationError):
+        return error
+    return ConfigurationError(f"Cannot create the {service} client: {exc}")
+
+
+def s3_client(endpoint_url: str | None = None) -> S3Client:
+    """A new S3 client; path-style addressing when ``endpoint_url`` points at a local server."""
+    with _CREATE_LOCK:
+        try:
+            return _session().client("s3", endpoint_url=endpoint_url,
+                                     config=client_config(s3_path_style=endpoint_url is not None))
+        except FaceDetectError:
+            raise
+        except Exception as exc:
+            raise _creation_error("S3", exc) from exc
+
+
+def dynamodb_client(endpoint_url: str | None = None) -> DynamoDBClient:
+    """A new DynamoDB client."""
+    with _CREATE_LOCK:
+        try:
+            return _session().client("dynamodb", endpoint_url=endpoint_url, config=client_config())
+        except FaceDetectError:
+            raise
+        except Exception as exc:
+            raise _creation_error("DynamoDB", exc) from exc
+
+
+def build_aws_stores(settings: Settings) -> tuple[S3ImageStore, DynamoDBDetectionRepository]:
+    """The S3 image store and DynamoDB repository ``settings`` describe, with their clients.
+
+    Raises
+    ------
+    ConfigurationError
+        No bucket configured, or no AWS region.
+    """
+    if not settings.s3_bucket:
+        raise ConfigurationError("Invalid configuration: FACEDETECT_S3_BUCKET is required when "
+                                 "FACEDETECT_BACKEND=aws")
+    endpoint = settings.aws_endpoint_url or None
+    images = S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3_client(endpoint))
+    detections = DynamoDBDetectionRepository(settings.dynamodb_table, client=dynamodb_client(endpoint))
+    return images, detections

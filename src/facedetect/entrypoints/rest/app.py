@@ -1,0 +1,159 @@
+"""``create_app``: the HTTP API, defined once, for the Lambda function and the local server.
+
+The app is a Powertools ``APIGatewayRestResolver`` (made thread-safe, see
+:mod:`~facedetect.entrypoints.rest.resolver`): the Lambda hands it API Gateway REST proxy
+events, the local server translates each HTTP request into such an event
+(:func:`~facedetect.entrypoints.rest.events.build_event`). Routes are in
+:mod:`~facedetect.entrypoints.rest.routes`, the error mapping in
+:mod:`~facedetect.entrypoints.rest.errors`.
+
+>>> from facedetect.composition import bootstrap
+>>> from facedetect.entrypoints.rest import build_event
+>>> app = create_app(lambda: bootstrap(backend="memory"))
+>>> app.resolve(build_event("GET", "/faces"), None)["statusCode"]  # doctest: +SKIP
+200
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from facedetect.entrypoints.rest.detectors import DetectorCache
+from facedetect.entrypoints.rest.errors import register_error_handlers
+from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+
+    from facedetect.core.domain import Detection
+    from facedetect.core.service import FaceDetectionService
+
+ServiceFactory = Callable[[], "FaceDetectionService"]
+
+
+class RequestObserver(Protocol):
+    """Told about each detection served and each error answered (metrics hook)."""
+
+    def detected(self, detection: Detection) -> None:
+        """A detection was returned to the client."""
+
+    def failed(self, code: str, status: int) -> None:
+        """An error response with this ``code`` and ``status`` was returned."""
+
+
+class NullObserver:
+    """The default observer: ignores everything."""
+
+    def detected(self, detection: Detection) -> None:
+        return None
+
+    def failed(self, code: str, status: int) -> None:
+        return None
+
+
+class LazyService:
+    """Calls ``factory`` on first use, keeps the service, and builds it once even under concurrency.
+
+    A failing factory is not remembered: the next request tries again (and fails the
+    same way, loudly, if the configuration is wrong).
+    """
+
+    def __init__(self, factory: ServiceFactory) -> None:
+        self._factory = factory
+        self._service: FaceDetectionService | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> FaceDetectionService:
+        """The service, built on the first call."""
+        service = self._service
+        if service is None:
+            with self._lock:
+                if self._service is None:
+                    self._service = self._factory()
+                service = self._service
+        return service
+
+    def reset(self) -> None:
+        """Forget the service; the next :meth:`get` builds a new one (tests, configuration reloads)."""
+        with self._lock:
+            self._service = None
+
+
+class FaceDetectApp(ConcurrentRestResolver):
+    """The resolver serving the facedetect API, with its lazily built service.
+
+    Attributes
+    ----------
+    services
+        The :class:`LazyService` holding the service.
+    detectors
+        Detectors built for per-request options.
+    observer
+        Receives each detection and error (the Lambda records metrics with it).
+    """
+
+    def __init__(self, service_factory: ServiceFactory | LazyService, *,
+                 observer: RequestObserver | None = None, detector_cache_size: int = 8) -> None:
+        super().__init__(enable_validation=False)  # enabled per route: only routes with query parameters
+        self.services = service_factory if isinstance(service_factory, LazyService) else LazyService(service_factory)
+        self.detectors = DetectorCache(detector_cache_size)
+        self.observer: RequestObserver = observer or NullObserver()
+        self._openapi_cache: dict[str, str] = {}
+
+    @property
+    def service(self) -> FaceDetectionService:
+        """The service (built on first use)."""
+        return self.services.get()
+
+    def openapi_document(self, base_path: str = "") -> str:
+        """The OpenAPI document as JSON, with ``base_path`` (e.g. ``/prod``) as the server URL."""
+        cached = self._openapi_cache.get(base_path)
+        if cached is None:
+            from aws_lambda_powertools.event_handler.openapi.models import Server
+
+            from facedetect import __version__
+            from facedetect.entrypoints.rest.routes import API_DESCRIPTION
+            from facedetect.entrypoints.rest.schemas import without_unused_schemas
+
+            cached = without_unused_schemas(self.get_openapi_json_schema(
+                title="facedetect", version=__version__, description=API_DESCRIPTION,
+                servers=[Server(url=base_path or "/")],
+            ))
+            self._openapi_cache[base_path] = cached
+        return cached
+
+
+def create_app(service_factory: ServiceFactory | LazyService, *, observer: RequestObserver | None = None,
+               eager_service: bool = False) -> FaceDetectApp:
+    """Build the API around the service ``service_factory`` returns.
+
+    Parameters
+    ----------
+    service_factory
+        Zero-argument callable returning the :class:`~facedetect.core.service.FaceDetectionService`;
+        called on the first request that needs it, once, and the result reused.
+    observer
+        Told about detections and errors (default: nothing is recorded).
+    eager_service
+        Build the service before *every* route, so a configuration error answers every
+        request with the 500 JSON error instead of only the routes that need storage
+        (the Lambda uses this: a misconfigured function fails loudly from its first call).
+    """
+    from facedetect.entrypoints.rest.routes import register_routes
+
+    app = FaceDetectApp(service_factory, observer=observer)
+    register_error_handlers(app)
+    if eager_service:
+        app.use([_require_service])
+    register_routes(app)
+    return app
+
+
+def _require_service(app: FaceDetectApp, next_middleware: NextMiddleware) -> Response[Any]:
+    app.services.get()
+    return next_middleware(app)
+

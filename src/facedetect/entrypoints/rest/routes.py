@@ -1,0 +1,129 @@
+"""The routes of the HTTP API, their parameters and their OpenAPI descriptions.
+
+Query parameters are declared with Powertools ``Query`` so that one declaration both
+validates them (a bad value is a 400, see :mod:`~facedetect.entrypoints.rest.errors`) and
+documents them in ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from facedetect.core.paging import MAX_PAGE_SIZE
+from facedetect.core.serialization import detection_to_json, reference_faces
+from facedetect.entrypoints.rest.body import read_image
+from facedetect.entrypoints.rest.schemas import (
+    IMAGE_REQUEST_BODY,
+    DetectionEnvelope,
+    DetectionPage,
+    DetectResponse,
+    error_responses,
+    image_responses,
+    ok,
+)
+from facedetect.errors import DetectionNotFound
+
+if TYPE_CHECKING:
+    from facedetect.entrypoints.rest.app import FaceDetectApp
+
+#: Lifetime of the presigned image URLs, seconds.
+IMAGE_URL_TTL_S = 300
+
+API_DESCRIPTION = (
+    "Find faces in images and keep both the image and the face coordinates. POST an image to / or /faces; "
+    "read detections back by id. Every error is JSON {\"error\": {\"code\", \"message\", \"request_id\"}}; "
+    "an unknown path is a 404 route_not_found, a known path with the wrong method a 405 method_not_allowed."
+)
+
+ScaleFactor = Annotated[float | None, Query(ge=1.01, le=4.0, description="Haar pyramid step; default 1.1.")]
+MinNeighbors = Annotated[int | None, Query(ge=0, le=1000, description="Haar: neighbours to keep a face; default 5.")]
+MinSize = Annotated[int | None, Query(ge=1, le=100_000, description="Smallest face side, pixels.")]
+MaxDimension = Annotated[int | None, Query(ge=32, le=100_000,
+                                           description="Shrink larger images to this side first (faster).")]
+Store = Annotated[bool, Query(description="Keep the image and the detection (false: only detect).")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")]
+Cursor = Annotated[str | None, Query(max_length=1024, description="next_cursor of the previous page.")]
+
+_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")
+_DETECT_ERRORS = error_responses(400, 413, 415, 500, 503)
+_READ_ERRORS = error_responses(404, 500, 503)
+
+
+def register_routes(app: FaceDetectApp) -> None:
+    """Add every route of the API to ``app``."""
+
+    @app.post("/", operation_id="detectFacesReference", enable_validation=True, tags=["detection"],
+              summary="Detect faces (the reference system's path)",
+              description="Same as POST /faces; kept so clients of the reference system work unchanged.",
+              responses={**ok(DetectResponse, "The faces found."), **_DETECT_ERRORS},
+              openapi_extensions={"requestBody": IMAGE_REQUEST_BODY})
+    @app.post("/faces", operation_id="detectFaces", enable_validation=True, tags=["detection"],
+              summary="Detect faces in an image and keep the image and the result",
+              description="The same bytes with the same options always give the same detection id; "
+                          "detector options other than the service's build (and cache) a detector for them.",
+              responses={**ok(DetectResponse, "The faces found."), **_DETECT_ERRORS},
+              openapi_extensions={"requestBody": IMAGE_REQUEST_BODY})
+    def detect(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
+               max_dimension: MaxDimension = None, store: Store = True) -> Response[Any]:
+        service = app.service
+        options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
+                   "max_dimension": max_dimension}
+        detector = app.detectors.for_request(service.detector, options)
+        image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
+        detection = service.detect(image, store=store, detector=detector)
+        app.observer.detected(detection)
+        return _json({"faces": reference_faces(detection), "detection": detection_to_json(detection)})
+
+    @app.get("/faces", operation_id="listDetections", enable_validation=True, tags=["detections"],
+             summary="Stored detections, newest first",
+             responses={**ok(DetectionPage, "One page of detections."), **error_responses(400, 500, 503)})
+    def list_detections(limit: Limit = 20, cursor: Cursor = None) -> Response[Any]:
+        page = app.service.list(limit=limit, cursor=cursor)
+        return _json({"detections": [detection_to_json(d) for d in page.items], "next_cursor": page.next_cursor})
+
+    @app.get("/faces/<detection_id>", operation_id="getDetection", tags=["detections"],
+             summary="One stored detection", responses={**ok(DetectionEnvelope, "The detection."), **_READ_ERRORS})
+    def get_detection(detection_id: str) -> Response[Any]:
+        return _json({"detection": detection_to_json(app.service.get(_checked(detection_id)))})
+
+    @app.get("/faces/<detection_id>/image", operation_id="getDetectionImage", tags=["detections"],
+             summary="The image of a detection",
+             description=f"With S3: a 302 to a presigned URL valid {IMAGE_URL_TTL_S} s (the bucket stays "
+                         "private). With local storage: the image bytes.",
+             responses={**image_responses(), **_READ_ERRORS})
+    def get_detection_image(detection_id: str) -> Response[Any]:
+        service = app.service
+        detection = service.get(_checked(detection_id))
+        presign = getattr(service.images, "presigned_url", None)
+        if callable(presign):
+            url = str(presign(detection.image_key, expires_in=IMAGE_URL_TTL_S))
+            return _json({"url": url, "expires_in": IMAGE_URL_TTL_S}, status=302, headers={"Location": url})
+        data = service.images.get(detection.image_key)
+        return Response(status_code=200, content_type=detection.media_type, body=data,
+                        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
+
+    @app.get("/openapi.json", operation_id="getOpenApi", tags=["docs"], summary="This API's OpenAPI document",
+             responses={200: {"description": "The OpenAPI 3.1 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def openapi() -> Response[Any]:
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                        body=app.openapi_document(app.base_path))
+
+    # Powertools inlines Swagger UI's JS and CSS in the page: no CDN request.
+    app.enable_swagger(path="/swagger", title="facedetect", description=API_DESCRIPTION)
+
+
+def _checked(detection_id: str) -> str:
+    """Ids are short URL-safe tokens; anything else cannot exist (and never reaches a store)."""
+    if not _ID.fullmatch(detection_id):
+        raise DetectionNotFound(f"No detection with id {detection_id[:64]!r}.")
+    return detection_id
+
+
+def _json(body: dict[str, Any], *, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body,
+                    headers={"Cache-Control": "no-store", **(headers or {})})

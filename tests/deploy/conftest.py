@@ -1,0 +1,127 @@
+"""Fixtures for the artifact tests: built zips (once per session), a Lambda-like Python 3.12, moto.
+
+The artifact tests need PyPI (the build downloads manylinux wheels, the clean venv gets
+boto3) and a Python 3.12 interpreter; without either they skip with the reason.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PYPI_PROBE = "https://pypi.org/simple/six/"
+
+
+@dataclass(frozen=True)
+class BuiltArtifact:
+    """A zip written by ``facedetect build-lambda`` and what the command printed."""
+
+    path: Path
+    arch: str
+    stdout: str
+
+
+def _runs_python312(candidate: str) -> bool:
+    code = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
+    try:
+        done = subprocess.run([candidate, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "3.12"
+
+
+def find_python312() -> str | None:
+    """A working CPython 3.12 with venv and ensurepip (a pyenv shim may exist and still fail)."""
+    candidates = [os.environ.get("FACEDETECT_PYTHON312")]
+    if sys.version_info[:2] == (3, 12):
+        candidates.append(sys.executable)
+    for root in (os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv"), "/root/.pyenv"):
+        if root:
+            candidates += sorted(glob.glob(f"{root}/versions/3.12*/bin/python3.12"), reverse=True)
+    candidates += [shutil.which("python3.12"), "/usr/bin/python3.12", "/usr/local/bin/python3.12"]
+    for candidate in dict.fromkeys(c for c in candidates if c):
+        if _runs_python312(candidate):
+            return candidate
+    return None
+
+
+def _pypi_reachable() -> bool:
+    try:
+        with urllib.request.urlopen(PYPI_PROBE, timeout=20) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def needs_pypi() -> None:
+    if not _pypi_reachable():
+        pytest.skip(f"PyPI is unreachable ({PYPI_PROBE}): the artifact is built from downloaded wheels")
+
+
+@pytest.fixture(scope="session")
+def build_artifact(needs_pypi: None, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], BuiltArtifact]:
+    """Build (once per session and architecture) the zip with the real ``facedetect build-lambda``."""
+    built: dict[str, BuiltArtifact] = {}
+
+    def build(arch: str) -> BuiltArtifact:
+        if arch not in built:
+            output = tmp_path_factory.mktemp(f"lambda-{arch}") / "facedetect-lambda.zip"
+            command = [sys.executable, "-m", "facedetect.entrypoints.cli.main", "build-lambda",
+                       "--arch", arch, "--output", str(output)]
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+            assert done.returncode == 0, done.stdout + done.stderr
+            built[arch] = BuiltArtifact(output, arch, done.stdout)
+        return built[arch]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def unzipped_x86_64(build_artifact: Callable[[str], BuiltArtifact],
+                    tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The x86_64 artifact unzipped into an empty directory, as Lambda's /var/task."""
+    task_root = tmp_path_factory.mktemp("var-task")
+    assert not any(task_root.iterdir())
+    with zipfile.ZipFile(build_artifact("x86_64").path) as archive:
+        archive.extractall(task_root)
+    return task_root
+
+
+@pytest.fixture(scope="session")
+def lambda_python(needs_pypi: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh Python 3.12 venv holding only boto3, as the Lambda runtime has."""
+    base = find_python312()
+    if base is None:
+        pytest.skip("no working Python 3.12 interpreter found (set FACEDETECT_PYTHON312 to one)")
+    venv = tmp_path_factory.mktemp("lambda-runtime") / "venv"
+    subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+    python = venv / "bin" / "python"
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "boto3"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    return python
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (a random free port), for real HTTP from another process."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

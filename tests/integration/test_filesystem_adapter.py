@@ -1,0 +1,164 @@
+"""Filesystem adapters: round trips, restarts, key safety, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import imagegen
+import pytest
+
+from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
+from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.core.ports import DetectionRepository, ImageStore
+from facedetect.core.serialization import detection_to_json
+from facedetect.core.service import FaceDetectionService
+from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput, StorageError
+
+BAD_KEYS = ["../x", "/etc/passwd", "a/b", "", "..", ".hidden", "a\\b", "x\x00y", "k" * 201, "a..b", " space"]
+
+
+def _detection(i: int = 1, faces: tuple[Face, ...] = ()) -> Detection:
+    return Detection(id=f"{i:032x}", sha256=f"{i:064x}", media_type="image/jpeg", width=640, height=480,
+                     faces=faces, detector="haar", parameters={"min_neighbors": 5, "min_size": [20, 20]},
+                     created_at=datetime(2024, 2, 3, 4, 5, 6, 789, tzinfo=UTC), duration_ms=12.5)
+
+
+def _leftovers(root: Path) -> list[str]:
+    return [str(p.relative_to(root)) for p in root.rglob(".tmp-*")]
+
+
+def test_adapters_satisfy_the_ports(tmp_path: Path) -> None:
+    assert isinstance(FilesystemImageStore(tmp_path), ImageStore)
+    assert isinstance(FilesystemDetectionRepository(tmp_path), DetectionRepository)
+
+
+def test_image_round_trip_and_put_reports_creation_once(tmp_path: Path) -> None:
+    store = FilesystemImageStore(tmp_path)
+    data = imagegen.jpeg(imagegen.noise(32, 32))
+    assert store.put("abc.jpg", data, media_type="image/jpeg") is True
+    assert store.put("abc.jpg", b"different bytes", media_type="image/jpeg") is False
+    assert store.get("abc.jpg") == data  # the first write wins; keys never change content
+    assert store.exists("abc.jpg") and not store.exists("other.jpg")
+    assert (tmp_path / "images" / "abc.jpg").read_bytes() == data
+    store.delete("abc.jpg")
+    store.delete("abc.jpg")  # deleting a missing key is fine
+    assert not store.exists("abc.jpg")
+    with pytest.raises(ImageNotFound):
+        store.get("abc.jpg")
+    assert store.put("abc.jpg", data, media_type="image/jpeg") is True  # re-creatable after delete
+    assert _leftovers(tmp_path) == []
+
+
+def test_detection_round_trip_survives_a_restart(tmp_path: Path) -> None:
+    marks = Landmarks(Point(1.5, 2.25), Point(3, 4), Point(5, 6), Point(7, 8), Point(9, 10))
+    detection = _detection(faces=(Face(BoundingBox(10, 20, 30, 40), 0.875, marks), Face(BoundingBox(1, 1, 5, 5), 0.5)))
+    FilesystemDetectionRepository(tmp_path).add(detection)
+    FilesystemImageStore(tmp_path).put("k.jpg", b"\xff\xd8\xffdata", media_type="image/jpeg")
+
+    reopened = FilesystemDetectionRepository(tmp_path)  # a new process would do exactly this
+    assert reopened.get(detection.id) == detection
+    assert reopened.list().items == [detection]
+    assert FilesystemImageStore(tmp_path).get("k.jpg") == b"\xff\xd8\xffdata"
+    stored = json.loads((tmp_path / "detections" / f"{detection.id}.json").read_text())
+    assert stored["faces"][0]["x2"] == 40 and stored["image_key"] == detection.image_key
+
+
+def test_adding_the_same_id_again_is_a_no_op(tmp_path: Path) -> None:
+    repo = FilesystemDetectionRepository(tmp_path)
+    first = _detection()
+    repo.add(first)
+    repo.add(Detection(**{**{f: getattr(first, f) for f in first.__dataclass_fields__}, "duration_ms": 99.0}))
+    assert repo.get(first.id).duration_ms == 12.5
+
+
+def test_repository_delete_and_missing(tmp_path: Path) -> None:
+    repo = FilesystemDetectionRepository(tmp_path)
+    repo.add(_detection())
+    repo.delete(_detection().id)
+    repo.delete(_detection().id)
+    with pytest.raises(DetectionNotFound):
+        repo.get(_detection().id)
+    assert repo.list().items == []
+
+
+def test_listing_pages_newest_first_and_skips_temp_files(tmp_path: Path) -> None:
+    repo = FilesystemDetectionRepository(tmp_path)
+    made = []
+    for i in range(5):
+        d = Detection(**{**{f: getattr(_detection(i), f) for f in _detection(i).__dataclass_fields__},
+                         "created_at": datetime(2024, 1, 1, 0, 0, i, tzinfo=UTC)})
+        repo.add(d)
+        made.append(d)
+    (tmp_path / "detections" / ".tmp-half-written.json").write_text("{")  # an interrupted write
+    first = repo.list(limit=2)
+    rest = repo.list(limit=10, cursor=first.next_cursor)
+    assert [d.id for d in [*first.items, *rest.items]] == [d.id for d in reversed(made)]
+    with pytest.raises(InvalidInput):
+        repo.list(cursor="garbage!")
+
+
+def test_corrupt_detection_file_is_a_storage_error(tmp_path: Path) -> None:
+    repo = FilesystemDetectionRepository(tmp_path)
+    (tmp_path / "detections" / ("c" * 32 + ".json")).write_text('{"id": "truncated')
+    with pytest.raises(StorageError, match="corrupt"):
+        repo.get("c" * 32)
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_keys_that_could_escape_are_rejected(tmp_path: Path, key: str) -> None:
+    root = tmp_path / "data"
+    store, repo = FilesystemImageStore(root), FilesystemDetectionRepository(root)
+    for call in (lambda: store.put(key, b"x", media_type="image/png"), lambda: store.get(key),
+                 lambda: store.exists(key), lambda: store.delete(key), lambda: repo.get(key), lambda: repo.delete(key)):
+        with pytest.raises(InvalidInput):
+            call()
+    with pytest.raises(InvalidInput):
+        repo.add(Detection(**{**{f: getattr(_detection(), f) for f in _detection().__dataclass_fields__}, "id": key}))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["data", "detections", "images"]
+
+
+def test_write_into_a_vanished_directory_is_a_storage_error(tmp_path: Path) -> None:
+    store, repo = FilesystemImageStore(tmp_path), FilesystemDetectionRepository(tmp_path)
+    (tmp_path / "images").rmdir()
+    (tmp_path / "detections").rmdir()
+    with pytest.raises(StorageError, match="Could not write"):
+        store.put("k.png", b"x", media_type="image/png")
+    with pytest.raises(StorageError, match="Could not write"):
+        repo.add(_detection())
+    with pytest.raises(StorageError, match="Could not list"):
+        repo.list()
+
+
+def test_os_errors_on_read_and_delete_are_storage_errors(tmp_path: Path) -> None:
+    store, repo = FilesystemImageStore(tmp_path), FilesystemDetectionRepository(tmp_path)
+    (tmp_path / "images" / "k.png").mkdir()  # something that is not a readable, deletable file
+    (tmp_path / "detections" / ("d" * 32 + ".json")).mkdir()
+    for call in (lambda: store.get("k.png"), lambda: store.delete("k.png"), lambda: repo.get("d" * 32),
+                 lambda: repo.delete("d" * 32)):
+        with pytest.raises(StorageError):
+            call()
+
+
+def test_data_dir_that_is_a_file_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(StorageError):
+        FilesystemImageStore(tmp_path / "file")
+
+
+def test_service_on_the_filesystem_restart_and_no_temp_files(tmp_path: Path) -> None:
+    haar = HaarCascadeDetector()
+    service = FaceDetectionService(haar, FilesystemImageStore(tmp_path), FilesystemDetectionRepository(tmp_path))
+    data = imagegen.png(imagegen.astronaut()[::2, ::2])
+    detection = service.detect(data)
+    restarted = FaceDetectionService(haar, FilesystemImageStore(tmp_path), FilesystemDetectionRepository(tmp_path))
+    # Stored values carry the JSON's precision (confidence to 6 places), so compare the JSON forms.
+    assert detection_to_json(restarted.get(detection.id)) == detection_to_json(detection)
+    assert len(detection.faces) == 1
+    assert restarted.image(detection.id) == (data, "image/png")
+    assert restarted.detect(data).id == detection.id
+    assert detection.image_key.endswith(".png")
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [detection.image_key]
+    assert _leftovers(tmp_path) == []

@@ -1,0 +1,272 @@
+"""FaceDetectionService (core/service.py) with the in-memory adapters and failing fakes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import imagegen
+import pytest
+
+from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
+from facedetect.core.imaging import ImageLimits
+from facedetect.core.service import FaceDetectionService, detection_id
+from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.errors import (
+    DetectionNotFound,
+    ImageNotFound,
+    ImageTooLarge,
+    InvalidImage,
+    InvalidInput,
+    StorageError,
+    StorageUnavailable,
+    UnsupportedImageFormat,
+)
+
+from ._support import CountingDetector, FailingImageStore, FailingRepository
+
+TILE = imagegen.astronaut()[40:200, 140:300]  # 160x160 around the face
+PNG = imagegen.png(TILE)
+JPEG = imagegen.jpeg(TILE)
+
+
+def ticking_clock(start: datetime = datetime(2024, 1, 1, tzinfo=UTC)) -> Iterator[datetime]:
+    moment = start
+    while True:
+        yield moment
+        moment += timedelta(seconds=1)
+
+
+def make_service(detector: CountingDetector | None = None, images: InMemoryImageStore | None = None,
+                 detections: InMemoryDetectionRepository | None = None, **kwargs: object) -> FaceDetectionService:
+    clock = ticking_clock()
+    return FaceDetectionService(
+        detector or CountingDetector(), images if images is not None else InMemoryImageStore(),
+        detections if detections is not None else InMemoryDetectionRepository(),
+        clock=lambda: next(clock), **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_detect_stores_image_under_sha256_and_real_extension() -> None:
+    service = make_service()
+    detection = service.detect(PNG)
+    sha = hashlib.sha256(PNG).hexdigest()
+    assert detection.sha256 == sha and detection.media_type == "image/png"
+    assert (detection.width, detection.height) == (160, 160)
+    images = service.images
+    assert isinstance(images, InMemoryImageStore)
+    assert images.objects == {f"{sha}.png": (PNG, "image/png")}
+    assert service.get(detection.id) == detection
+
+
+def test_jpeg_is_stored_as_jpg() -> None:
+    service = make_service()
+    detection = service.detect(JPEG)
+    assert detection.image_key == hashlib.sha256(JPEG).hexdigest() + ".jpg"
+    assert service.image(detection.id) == (JPEG, "image/jpeg")
+
+
+def test_real_detector_result_is_stored(haar: HaarCascadeDetector) -> None:
+    service = FaceDetectionService(haar, InMemoryImageStore(), InMemoryDetectionRepository())
+    detection = service.detect(imagegen.jpeg())
+    assert len(detection.faces) == 1 and detection.detector == "haar"
+    assert detection.parameters == haar.parameters
+    assert detection.duration_ms > 0
+    assert service.get(detection.id).faces == detection.faces
+
+
+def test_same_bytes_same_id_stored_once_detector_not_rerun() -> None:
+    detector = CountingDetector()
+    service = make_service(detector)
+    first = service.detect(PNG)
+    second = service.detect(bytes(PNG))
+    assert first.id == second.id and second == first  # the stored detection, same created_at
+    assert detector.calls == 1
+    assert len(service.images.objects) == 1 and len(service.detections.items) == 1  # type: ignore[attr-defined]
+
+
+def test_detection_id_depends_on_content_and_configuration() -> None:
+    sha = hashlib.sha256(PNG).hexdigest()
+    a, b = CountingDetector("a"), CountingDetector("b")
+    assert detection_id(sha, a) == detection_id(sha, CountingDetector("a"))
+    assert detection_id(sha, a) != detection_id(sha, b)
+    assert detection_id(sha, a) != detection_id(hashlib.sha256(JPEG).hexdigest(), a)
+    assert len(detection_id(sha, a)) == 32
+
+
+def test_different_detector_params_give_a_new_detection_sharing_one_image() -> None:
+    other = CountingDetector("b")
+    service = make_service()
+    first = service.detect(PNG)
+    second = service.detect(PNG, detector=other)
+    assert first.id != second.id and other.calls == 1
+    assert second.parameters == {"tag": "b"}
+    assert len(service.detections.items) == 2  # type: ignore[attr-defined]
+    assert list(service.images.objects) == [first.image_key]  # type: ignore[attr-defined]
+    assert first.image_key == second.image_key
+
+
+def test_store_false_stores_nothing_and_always_detects() -> None:
+    detector = CountingDetector()
+    service = make_service(detector)
+    detection = service.detect(PNG, store=False)
+    assert detection.faces == (detector._faces[0],)
+    service.detect(PNG, store=False)
+    assert detector.calls == 2
+    assert service.images.objects == {} and service.detections.items == {}  # type: ignore[attr-defined]
+    with pytest.raises(DetectionNotFound):
+        service.get(detection.id)
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [(b"", InvalidImage), (b"not an image at all", InvalidImage), (PNG[: len(PNG) // 2], InvalidImage),
+     (imagegen.pil_encode(TILE, "GIF"), UnsupportedImageFormat), (imagegen.png_bomb(), ImageTooLarge)],
+)
+def test_bad_input_stores_nothing_and_never_reaches_the_detector(data: bytes, error: type[Exception]) -> None:
+    detector = CountingDetector()
+    service = make_service(detector)
+    with pytest.raises(error):
+        service.detect(data)
+    assert detector.calls == 0
+    assert service.images.objects == {} and service.detections.items == {}  # type: ignore[attr-defined]
+
+
+def test_limits_are_enforced() -> None:
+    service = make_service(limits=ImageLimits(max_bytes=len(PNG) - 1))
+    with pytest.raises(ImageTooLarge, match="bytes"):
+        service.detect(PNG)
+    service = make_service(limits=ImageLimits(max_pixels=100 * 100))
+    with pytest.raises(ImageTooLarge, match="pixels"):
+        service.detect(PNG)
+    assert service.images.objects == {}  # type: ignore[attr-defined]
+
+
+# --- failing stores -------------------------------------------------------------------------
+
+
+def test_image_store_failure_stores_nothing() -> None:
+    images, detections = FailingImageStore(), InMemoryDetectionRepository()
+    service = make_service(images=images, detections=detections)
+    with pytest.raises(StorageUnavailable):
+        service.detect(PNG)
+    assert images.objects == {} and detections.items == {}
+
+
+def test_repository_failure_removes_the_image_just_stored_and_propagates() -> None:
+    images, detections = InMemoryImageStore(), FailingRepository()
+    service = make_service(images=images, detections=detections)
+    with pytest.raises(StorageError, match="broken"):
+        service.detect(PNG)
+    assert len(detections.attempts) == 1  # the add was really tried after the image was put
+    assert images.objects == {} and detections.items == {}
+    detections.fail_add = False  # the store recovers: a retry stores both
+    detection = service.detect(PNG)
+    assert service.image(detection.id) == (PNG, "image/png")
+
+
+def test_repository_failure_keeps_an_image_that_was_already_there() -> None:
+    images, detections = InMemoryImageStore(), FailingRepository(fail_add=False)
+    service = make_service(images=images, detections=detections)
+    kept = service.detect(PNG)
+    detections.fail_add = True
+    with pytest.raises(StorageError):
+        service.detect(PNG, detector=CountingDetector("other"))
+    assert list(images.objects) == [kept.image_key]  # still there for the first detection
+    assert service.image(kept.id) == (PNG, "image/png")
+    assert list(detections.items) == [kept.id]
+
+
+def test_cleanup_failure_does_not_hide_the_original_error() -> None:
+    class UndeletableStore(InMemoryImageStore):
+        def delete(self, key: str) -> None:
+            raise StorageUnavailable("delete failed too")
+
+    service = make_service(images=UndeletableStore(), detections=FailingRepository())
+    with pytest.raises(StorageError, match="broken"):
+        service.detect(PNG)
+
+
+# --- reading back ---------------------------------------------------------------------------
+
+
+def test_get_image_delete() -> None:
+    service = make_service()
+    detection = service.detect(PNG)
+    assert service.get(detection.id) == detection
+    assert service.image(detection.id) == (PNG, "image/png")
+    service.delete(detection.id)
+    with pytest.raises(DetectionNotFound):
+        service.get(detection.id)
+    with pytest.raises(DetectionNotFound):
+        service.image(detection.id)
+    assert service.images.exists(detection.image_key)  # images outlive detections (they may be shared)
+    service.delete(detection.id)  # deleting again is not an error
+    with pytest.raises(DetectionNotFound):
+        service.get("0" * 32)
+
+
+def test_image_of_a_detection_whose_image_vanished_is_image_not_found() -> None:
+    service = make_service()
+    detection = service.detect(PNG)
+    service.images.delete(detection.image_key)
+    with pytest.raises(ImageNotFound):
+        service.image(detection.id)
+
+
+def _fill(service: FaceDetectionService, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        ids.append(service.detect(imagegen.png(imagegen.noise(8, 8, seed=i))).id)
+    return ids
+
+
+def test_list_pages_newest_first_with_cursors() -> None:
+    service = make_service()
+    ids = _fill(service, 7)  # the clock ticks one second per detection
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = service.list(limit=3, cursor=cursor)
+        pages += 1
+        assert len(page.items) <= 3
+        seen += [d.id for d in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert pages == 3
+    assert seen == list(reversed(ids))
+
+
+def test_list_with_exact_page_size_has_no_next_cursor() -> None:
+    service = make_service()
+    ids = _fill(service, 4)
+    page = service.list(limit=4)
+    assert [d.id for d in page.items] == list(reversed(ids)) and page.next_cursor is None
+    assert service.list().items == page.items  # default limit covers it
+    assert make_service().list().items == []
+
+
+def test_list_orders_equal_timestamps_by_id() -> None:
+    service = FaceDetectionService(CountingDetector(), InMemoryImageStore(), InMemoryDetectionRepository(),
+                                   clock=lambda: datetime(2024, 1, 1, tzinfo=UTC))
+    ids = _fill(service, 5)
+    first = service.list(limit=2)
+    rest = service.list(limit=10, cursor=first.next_cursor)
+    assert [d.id for d in [*first.items, *rest.items]] == sorted(ids, reverse=True)
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1001, True, 2.5, "5", None])
+def test_bad_limit_is_invalid_input(limit: object) -> None:
+    with pytest.raises(InvalidInput, match="limit"):
+        make_service().list(limit=limit)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cursor", ["!!!", "not-a-cursor", "", "aGVsbG8", "YXxifGM", "\u00e9t\u00e9", "////"])
+def test_bad_cursor_is_invalid_input(cursor: str) -> None:
+    service = make_service()
+    _fill(service, 2)
+    with pytest.raises(InvalidInput, match="cursor"):
+        service.list(cursor=cursor)
