@@ -75,8 +75,8 @@ class FailingRepository(InMemoryDetectionRepository):
         self.fail_add = fail_add
         self.attempts: list[Detection] = []
 
-    def add(self, detection: Detection) -> None:
+    def add(self, detection: Detection) -> bool:
         self.attempts.append(detection)
         if self.fail_add:
             raise StorageError("detection table is broken (test fake)")
-        super().add(detection)
+        return super().add(detection)

@@ -86,6 +86,38 @@ def test_same_bytes_same_id_stored_once_detector_not_rerun() -> None:
     assert len(service.images.objects) == 1 and len(service.detections.items) == 1  # type: ignore[attr-defined]
 
 
+class _LateRepository(InMemoryDetectionRepository):
+    """Says "not stored yet" to the first lookup, as when another caller is storing the same bytes right now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    def get(self, detection_id: str):  # type: ignore[no-untyped-def]
+        self.lookups += 1
+        if self.lookups == 1:
+            raise DetectionNotFound(detection_id)
+        return super().get(detection_id)
+
+
+def test_a_caller_that_loses_the_race_answers_with_the_stored_detection() -> None:
+    repository = _LateRepository()
+    winner = make_service(detections=repository).detect(PNG)  # stored by "the other caller"
+    repository.lookups = 0
+    later = FaceDetectionService(CountingDetector(), InMemoryImageStore(), repository,
+                                 clock=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+    loser = later.detect(PNG)
+    assert loser == winner, "same id, same created_at: the one detection that was stored"
+    assert len(repository.items) == 1
+
+
+def test_repositories_report_whether_add_created_the_detection() -> None:
+    service = make_service()
+    detection = service.detect(PNG, store=False)
+    assert service.detections.add(detection) is True
+    assert service.detections.add(detection) is False
+
+
 def test_detection_id_depends_on_content_and_configuration() -> None:
     sha = hashlib.sha256(PNG).hexdigest()
     a, b = CountingDetector("a"), CountingDetector("b")

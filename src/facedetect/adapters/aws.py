@@ -44,7 +44,7 @@ def client_config(*, s3_path_style: bool | None = None) -> Config:
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},  # "max_attempts" counts retries only
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
     )

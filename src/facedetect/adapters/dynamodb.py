@@ -102,8 +102,8 @@ class DynamoDBDetectionRepository:
 
     # --- writes --------------------------------------------------------------------------
 
-    def add(self, detection: Detection) -> None:
-        """Store ``detection`` atomically; adding an id that is already stored is a no-op."""
+    def add(self, detection: Detection) -> bool:
+        """Store ``detection`` atomically; adding an id that is already stored is a no-op (``False``)."""
         if not items.valid_id(detection.id):
             raise InvalidInput(f"Detection id {detection.id!r} is not valid.")
         try:
@@ -118,23 +118,25 @@ class DynamoDBDetectionRepository:
             except ClientError as exc:
                 if not already_stored(exc):
                     raise translate(exc, resource=self._resource, action=action) from exc
+                return False
             except BotoCoreError as exc:
                 raise translate(exc, resource=self._resource, action=action) from exc
-            return
+            return True
         if self._exists(detection.id):
-            return
+            return False
         try:
             for chunk in chunks(faces, TRANSACTION_MAX_ITEMS):
                 transact(self.client, [put(self.table, i) for i in chunk])
             transact(self.client, [put(self.table, marker, new=True)])
         except (ClientError, BotoCoreError) as exc:
             if isinstance(exc, ClientError) and already_stored(exc):
-                return
+                return False
             self._roll_back(detection.id, len(faces))
             raise translate(exc, resource=self._resource, action=action) from exc
         except BaseException:
             self._roll_back(detection.id, len(faces))
             raise
+        return True
 
     def _roll_back(self, detection_id: str, count: int) -> None:
         """Best effort: remove the face items of a failed write, unless someone committed it."""

@@ -103,9 +103,9 @@ class FilesystemDetectionRepository(_DataDir):
     def _file(self, detection_id: str) -> Path:
         return self.path / f"{_check_key(detection_id, 'Detection id')}.json"
 
-    def add(self, detection: Detection) -> None:
+    def add(self, detection: Detection) -> bool:
         body = json.dumps(detection_to_json(detection), separators=(",", ":")).encode()
-        _write_once(self._file(detection.id), body)
+        return _write_once(self._file(detection.id), body)
 
     def get(self, detection_id: str) -> Detection:
         try:
@@ -127,7 +127,8 @@ class FilesystemDetectionRepository(_DataDir):
             raise StorageError(f"Could not list detections in {self.path}: {exc.strerror}.") from None
         for entry in entries:
             if entry.name.endswith(".json") and not entry.name.startswith("."):
-                with contextlib.suppress(DetectionNotFound):
+                # a stray or damaged file must not take the whole listing down with it
+                with contextlib.suppress(DetectionNotFound, InvalidInput, StorageError):
                     found.append(self.get(entry.name[: -len(".json")]))
         return paginate(found, limit=limit, cursor=cursor)
 

@@ -53,9 +53,12 @@ class InMemoryDetectionRepository:
         self.items: dict[str, Detection] = {}
         self._lock = threading.Lock()
 
-    def add(self, detection: Detection) -> None:
+    def add(self, detection: Detection) -> bool:
         with self._lock:
-            self.items.setdefault(detection.id, detection)
+            if detection.id in self.items:
+                return False
+            self.items[detection.id] = detection
+            return True
 
     def get(self, detection_id: str) -> Detection:
         with self._lock:

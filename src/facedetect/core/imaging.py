@@ -10,6 +10,7 @@ boxes refer to the image as a person sees it.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -98,10 +99,10 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
             return DecodedImage(_to_bgr(oriented), fmt)
     except (ImageTooLarge, InvalidImage):
         raise
-    except Image.DecompressionBombError:  # Pillow's own guard fires in open() for giant headers
-        raise ImageTooLarge(
-            f"The image declares far more pixels than the limit of {limits.max_pixels:,}."
-        ) from None
+    except Image.DecompressionBombError as exc:  # Pillow's own guard fires in open() for giant headers
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(declared.group(1)):,} pixels" if declared else "more pixels than Pillow decodes"
+        raise ImageTooLarge(f"The image declares {size}; the limit is {limits.max_pixels:,} pixels.") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
         raise InvalidImage(_describe_corruption(fmt, exc)) from None
     except MemoryError:

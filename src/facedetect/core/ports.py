@@ -70,8 +70,8 @@ class Page:
 class DetectionRepository(Protocol):
     """Keeps detections by id. A detection becomes visible all at once or not at all."""
 
-    def add(self, detection: Detection) -> None:
-        """Store ``detection``; storing the same id again is a no-op."""
+    def add(self, detection: Detection) -> bool:
+        """Store ``detection``; return ``False`` (and change nothing) if its id was already stored."""
         ...
 
     def get(self, detection_id: str) -> Detection:

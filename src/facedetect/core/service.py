@@ -31,7 +31,8 @@ class FaceDetectionService:
 
     Idempotence: the detection id derives from the image bytes and the detector settings,
     so the same bytes detected with the same settings return the stored detection without
-    running the detector again, and are stored once.
+    running the detector again, and are stored once. Calls that race on new bytes all answer
+    with the one detection that was stored.
 
     Parameters
     ----------
@@ -103,14 +104,15 @@ class FaceDetectionService:
             created_at=self._clock(),
             duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
         )
-        if store:
-            self._store(detection, image_bytes)
+        if store and not self._store(detection, image_bytes):
+            return self.detections.get(det_id)  # a concurrent call stored it first: answer as it did
         return detection
 
-    def _store(self, detection: Detection, image_bytes: bytes) -> None:
+    def _store(self, detection: Detection, image_bytes: bytes) -> bool:
+        """Store image then detection; ``False`` if the detection was already there."""
         created = self.images.put(detection.image_key, image_bytes, media_type=detection.media_type)
         try:
-            self.detections.add(detection)
+            return self.detections.add(detection)
         except BaseException:
             if created:
                 with contextlib.suppress(Exception):  # the original error is the one to report
