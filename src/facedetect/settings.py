@@ -29,7 +29,7 @@ class Settings(BaseSettings):
 
     detector: DetectorName = Field("haar", description="Face detector.")
     cascade: str = Field("haarcascade_frontalface_default.xml", description="Haar cascade file name.")
-    scale_factor: float = Field(1.1, gt=1.0, le=4.0, description="Haar pyramid step.")
+    scale_factor: float = Field(1.1, ge=1.01, le=4.0, description="Haar pyramid step.")
     min_neighbors: int = Field(5, ge=0, description="Haar: neighbours needed to keep a face.")
     min_size: int | None = Field(None, ge=1, description="Smallest face side, pixels.")
     max_size: int | None = Field(None, ge=1, description="Largest face side, pixels.")

@@ -109,7 +109,8 @@ def test_another_bundled_cascade_by_name() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"scale_factor": 1.0}, {"scale_factor": 0.9}, {"scale_factor": -2}, {"scale_factor": float("nan")},
+    [{"scale_factor": 1.0}, {"scale_factor": 1.0000000000000002}, {"scale_factor": 1.009}, {"scale_factor": 0.9},
+     {"scale_factor": -2}, {"scale_factor": float("nan")},
      {"scale_factor": "fast"}, {"scale_factor": 10}, {"min_neighbors": -1}, {"min_neighbors": 2.5},
      {"min_neighbors": True}, {"min_size": 0}, {"min_size": (10,)}, {"max_size": (-5, 5)}, {"max_dimension": 8},
      {"max_dimension": 100.5}],

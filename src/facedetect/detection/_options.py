@@ -24,14 +24,12 @@ def size_or_none(name: str, value: int | tuple[int, int] | None) -> tuple[int, i
     return (pair[0], pair[1])
 
 
-def float_in_range(name: str, value: float, *, low: float, high: float, low_open: bool = False) -> float:
-    """Return ``value`` as a float if ``low <= value <= high`` (``low < value`` if ``low_open``)."""
+def float_in_range(name: str, value: float, *, low: float, high: float) -> float:
+    """Return ``value`` as a float if ``low <= value <= high``; raise ``InvalidInput`` otherwise."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"{name} must be a number, not {value!r}.") from None
-    too_low = number <= low if low_open else number < low
-    if too_low or number > high or number != number:
-        bound = "greater than" if low_open else "at least"
-        raise InvalidInput(f"{name} must be {bound} {low} and at most {high}, not {value!r}.")
+    if not low <= number <= high:  # also false for NaN
+        raise InvalidInput(f"{name} must be at least {low} and at most {high}, not {value!r}.")
     return number

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 DEFAULT_CASCADE = "haarcascade_frontalface_default.xml"
+MIN_SCALE_FACTOR = 1.01
 
 
 def _cascade_dir() -> str:
@@ -61,7 +62,7 @@ class HaarCascadeDetector:
     cascade
         Cascade file name in ``_cascade_dir()``, or a path to a cascade XML.
     scale_factor
-        Step between pyramid scales; must be greater than 1.
+        Step between pyramid scales, from 1.01 (slow, thorough) to 4.
     min_neighbors
         Overlapping hits needed to keep a face; higher means fewer, surer faces.
     min_size, max_size
@@ -89,7 +90,8 @@ class HaarCascadeDetector:
         max_size: int | tuple[int, int] | None = None,
         max_dimension: int | None = None,
     ) -> None:
-        self._scale_factor = float_in_range("scale_factor", scale_factor, low=1.0, high=4.0, low_open=True)
+        # A step barely above 1 builds an almost endless pyramid: 1.01 is the smallest that finishes.
+        self._scale_factor = float_in_range("scale_factor", scale_factor, low=MIN_SCALE_FACTOR, high=4.0)
         self._min_neighbors = positive_int_or_none("min_neighbors", min_neighbors, minimum=0) or 0
         self._min_size = size_or_none("min_size", min_size)
         self._max_size = size_or_none("max_size", max_size)

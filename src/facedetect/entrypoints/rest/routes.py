@@ -114,7 +114,9 @@ def register_routes(app: FaceDetectApp) -> None:
                         body=app.openapi_document(app.base_path))
 
     # Powertools inlines Swagger UI's JS and CSS in the page: no CDN request.
-    app.enable_swagger(path="/swagger", title="facedetect", description=API_DESCRIPTION)
+    from facedetect import __version__
+
+    app.enable_swagger(path="/swagger", title="facedetect", version=__version__, description=API_DESCRIPTION)
 
 
 def _checked(detection_id: str) -> str:

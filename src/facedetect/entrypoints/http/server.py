@@ -1,0 +1,127 @@
+"""``facedetect serve``: the Lambda's HTTP API, the upload page and the API docs on this machine.
+
+The service is bootstrapped once, at start-up, from the settings (default: the filesystem
+backend in ``./facedetect-data``); the REST app is the very one the Lambda function uses
+(:func:`facedetect.entrypoints.rest.create_app`), reached through an API Gateway proxy event
+for each request (:mod:`~facedetect.entrypoints.http.proxy`). waitress serves it with a pool
+of worker threads (detection releases the GIL, so they run in parallel); Ctrl-C or SIGTERM
+stops accepting, finishes the requests in flight and exits 0; a second Ctrl-C stops at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from facedetect.core.service import FaceDetectionService
+    from facedetect.entrypoints.http.waitress_server import LocalServer
+    from facedetect.settings import Settings
+
+#: Worker threads when not told otherwise: one per core, at least 4.
+DEFAULT_THREADS = max(4, os.cpu_count() or 1)
+
+_MISSING_SERVER_DEPS = ("the local server needs the 'server' extra: pip install 'facedetect[server]' "
+                        "(waitress and aws-lambda-powertools)")
+
+
+def make_server(service: FaceDetectionService, *, host: str = "127.0.0.1", port: int = 8000,
+                threads: int = DEFAULT_THREADS, max_body_bytes: int | None = None) -> LocalServer:
+    """A bound, not yet running, server for ``service`` (``port=0`` picks a free port).
+
+    Parameters
+    ----------
+    service
+        The service every request uses.
+    host, port, threads
+        Where to listen and how many requests to run at once.
+    max_body_bytes
+        Largest request body read; default :func:`~facedetect.entrypoints.http.wsgi_app.body_limit`
+        of the service's image byte limit (room for a base64 JSON upload).
+    """
+    from facedetect.entrypoints.http.waitress_server import LocalServer
+    from facedetect.entrypoints.http.wsgi_app import LocalApp, body_limit
+    from facedetect.entrypoints.rest import create_app
+
+    limit = max_body_bytes if max_body_bytes is not None else body_limit(service.limits.max_bytes)
+    app = LocalApp(create_app(lambda: service), max_body_bytes=limit)
+    return LocalServer(app, host=host, port=port, threads=threads, max_body_bytes=limit)
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8000, settings_overrides: Mapping[str, Any] | None = None,
+          threads: int = DEFAULT_THREADS, out: TextIO | None = None) -> int:
+    """Run the local server until Ctrl-C or SIGTERM; return the exit status.
+
+    Returns
+    -------
+    int
+        0 after a graceful stop (every in-flight request answered), 1 when some were still
+        running at the end of the grace period.
+
+    Raises
+    ------
+    ConfigurationError
+        Bad settings, or the server's dependencies are not installed.
+    """
+    from facedetect.composition import bootstrap
+    from facedetect.errors import ConfigurationError
+    from facedetect.settings import load_settings
+
+    out = out or sys.stdout
+    if not all(importlib.util.find_spec(name) for name in ("waitress", "aws_lambda_powertools")):
+        raise ConfigurationError(_MISSING_SERVER_DEPS)
+    settings = load_settings(**dict(settings_overrides or {}))
+    _configure_logging()
+    server = make_server(bootstrap(settings), host=host, port=port, threads=threads)
+    with _stop_on_signals(server, out):
+        print(startup_line(server.url, settings, threads), file=out, flush=True)
+        drained = server.run()
+    print("facedetect: stopped" if drained else "facedetect: stopped with requests still running",
+          file=out, flush=True)
+    return 0 if drained else 1
+
+
+def startup_line(url: str, settings: Settings, threads: int) -> str:
+    """The line printed at start-up: where to go, what is served, where data goes."""
+    where = f"{settings.backend} store in {settings.data_dir.resolve()}" if settings.backend == "filesystem" \
+        else f"{settings.backend} store"
+    return (f"facedetect: serving {url}/ (upload page; API docs at {url}/docs) with the {settings.detector} "
+            f"detector, {where}, {threads} worker threads. Ctrl-C to stop.")
+
+
+@contextmanager
+def _stop_on_signals(server: LocalServer, out: TextIO) -> Iterator[None]:
+    """Ctrl-C or SIGTERM: graceful stop; a second one: stop now. Only the main thread can install handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if server.stopping:
+            raise KeyboardInterrupt
+        busy = server.in_flight()
+        print(f"facedetect: stopping: no new connections; finishing {busy} request(s) in flight "
+              "(press Ctrl-C again to stop now)", file=out, flush=True)
+        server.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _configure_logging() -> None:
+    """Log lines on stderr (unless the embedding program configured logging); quiet waitress's queue notes."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" is normal under load

@@ -1,0 +1,1 @@
+"""The API contract, run against every transport."""

@@ -1,0 +1,15 @@
+"""Fixtures for the local server's end-to-end tests (helpers in ``http_server_support``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from http_server_support import RunningServer, server_in_thread
+
+
+@pytest.fixture
+def memory_server() -> Iterator[RunningServer]:
+    """A server on the memory backend (1 MB image limit) in a thread, on a free port."""
+    with server_in_thread(backend="memory", max_bytes=1_000_000) as server:
+        yield server
