@@ -129,3 +129,13 @@ def reset() -> None:
     """
     _services.reset()
     app.detectors.clear()
+
+
+def use_service(service: FaceDetectionService) -> None:
+    """Serve the next invocations with ``service`` instead of one bootstrapped from the environment.
+
+    For tests that build the service themselves (fault-injecting clients, fake detectors);
+    :func:`reset` goes back to bootstrapping.
+    """
+    reset()
+    _services.set(service)

@@ -82,6 +82,11 @@ class LazyService:
         with self._lock:
             self._service = None
 
+    def set(self, service: FaceDetectionService) -> None:
+        """Keep ``service`` as if the factory had built it (tests install a prepared one)."""
+        with self._lock:
+            self._service = service
+
 
 class FaceDetectApp(ConcurrentRestResolver):
     """The resolver serving the facedetect API, with its lazily built service.
