@@ -9,12 +9,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from support.fake_aws import REGION
 
 from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
 
 BUCKET = "facedetect-test-images"
 TABLE = "faces"
-REGION = "us-east-1"
 INDEX = "by_created"
 
 

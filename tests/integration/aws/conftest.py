@@ -8,53 +8,29 @@ set for every test, so nothing can reach real AWS.
 
 from __future__ import annotations
 
-import os
-import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aws_testkit import REGION, Aws, backend, create_bucket, create_reference_table
+from aws_testkit import Aws, backend, create_bucket, create_reference_table
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
+from support.fake_aws import reset_moto, running_moto_server, use_fake_aws_env
 
 from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
 from facedetect.adapters.s3 import S3ImageStore
-
-TESTS_DIR = Path(__file__).resolve().parents[2]
-if str(TESTS_DIR) not in sys.path:  # make tests/imagegen.py importable as ``imagegen``
-    sys.path.insert(0, str(TESTS_DIR))
 
 
 @pytest.fixture(autouse=True)
 def fake_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake credentials and region; no profile, config file or endpoint from the developer's machine."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
-                 "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    for name in [n for n in os.environ if n.startswith("FACEDETECT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    use_fake_aws_env(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1 (free port), shared by the session; yields its URL."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with running_moto_server() as url:
+        yield url
 
 
 @pytest.fixture(params=["inprocess", "server"])
@@ -65,7 +41,7 @@ def aws(request: pytest.FixtureRequest, fake_aws_env: None) -> Iterator[Aws]:
             yield backend("inprocess", None)
         return
     url: str = request.getfixturevalue("moto_server")
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
+    reset_moto(url)
     yield backend("server", url)
 
 
