@@ -19,13 +19,13 @@ import base64
 import http.client
 import json
 import threading
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import pytest
+from support.lambda_events import FakeLambdaContext
 
 MAX_BYTES = 1_000_000
 Query = Mapping[str, str | Sequence[str]]
@@ -53,20 +53,6 @@ class Transport(Protocol):
              query: Query | None = None) -> Reply: ...
 
 
-@dataclass
-class FakeContext:
-    aws_request_id: str
-    function_name: str = "facedetect"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:facedetect"
-    log_group_name: str = "/aws/lambda/facedetect"
-    log_stream_name: str = "2026/11/27/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def _is_binary(headers: Mapping[str, str]) -> bool:
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     media = content_type.split(";")[0].strip().lower()
@@ -88,7 +74,7 @@ class LambdaTransport:
         if body is not None and not _is_binary(headers):
             payload = body.decode("utf-8")
         event = build_event(method, path, body=payload, headers=headers, query=query)
-        result = self.module.handler(event, FakeContext(aws_request_id=str(uuid.uuid4())))
+        result = self.module.handler(event, FakeLambdaContext())
         merged: dict[str, str] = {}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             merged[name.lower()] = ", ".join(values)
