@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 50_000_000
+_EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +93,12 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
     # No warnings.catch_warnings() here: it swaps process-global state and races between threads.
     # Pillow's UserWarnings about damaged metadata reach the caller; the CLI silences them.
     try:
-        with Image.open(io.BytesIO(data), formats=[fmt.name]) as img:
-            _check_pixels(img.width, img.height, limits)
-            img.load()
-            oriented = ImageOps.exif_transpose(img)
-            return DecodedImage(_to_bgr(oriented), fmt)
+        img = Image.open(io.BytesIO(data), formats=[fmt.name])
+        _check_pixels(img.width, img.height, limits)
+        img.load()
+        if img.getexif().get(_EXIF_ORIENTATION, 1) != 1:  # transposing copies: only when needed
+            img = ImageOps.exif_transpose(img)
+        return DecodedImage(_to_bgr(img), fmt)
     except (ImageTooLarge, InvalidImage):
         raise
     except Image.DecompressionBombError as exc:  # Pillow's own guard fires in open() for giant headers
@@ -127,7 +129,11 @@ def _describe_corruption(fmt: ImageFormat, exc: BaseException) -> str:
 
 
 def _to_bgr(img: object) -> npt.NDArray[np.uint8]:
-    """Convert any Pillow image mode to an 8-bit BGR array, as ``cv2.imdecode`` returns."""
+    """Convert any Pillow image mode to an 8-bit BGR array, as ``cv2.imdecode`` returns.
+
+    Consumes ``img``: its pixel buffer is released as soon as the array holds them, so at most
+    two full-size buffers are alive at once (this bounds the peak memory of large photos).
+    """
     import cv2
     import numpy as np
     from PIL import Image
@@ -135,8 +141,12 @@ def _to_bgr(img: object) -> npt.NDArray[np.uint8]:
     assert isinstance(img, Image.Image)
     if img.mode == "RGB":
         rgb = np.asarray(img)
+        img.close()
     elif img.mode in ("L", "RGBA", "LA", "P", "PA", "CMYK", "YCbCr", "1"):
-        rgb = np.asarray(img.convert("RGB"))
+        converted = img.convert("RGB")
+        img.close()
+        rgb = np.asarray(converted)
+        converted.close()
     else:  # 16/32-bit integer modes keep their high byte, as cv2.imdecode does; floats are scaled.
         arr = np.asarray(img)
         if arr.dtype.kind in "iu":
