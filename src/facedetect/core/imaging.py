@@ -93,7 +93,7 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
     # No warnings.catch_warnings() here: it swaps process-global state and races between threads.
     # Pillow's UserWarnings about damaged metadata reach the caller; the CLI silences them.
     try:
-        img = Image.open(io.BytesIO(data), formats=[fmt.name])
+        img: Image.Image = Image.open(io.BytesIO(data), formats=[fmt.name])
         _check_pixels(img.width, img.height, limits)
         img.load()
         if img.getexif().get(_EXIF_ORIENTATION, 1) != 1:  # transposing copies: only when needed
