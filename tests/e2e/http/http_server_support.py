@@ -66,7 +66,7 @@ class ServeProcess:
     banner: str
     lines: queue.Queue[str]
 
-    def next_line(self, timeout: float = 30.0) -> str:
+    def next_line(self, timeout: float = 90.0) -> str:  # generous: CI machines can be slow
         return self.lines.get(timeout=timeout)
 
 
