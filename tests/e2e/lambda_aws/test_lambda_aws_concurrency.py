@@ -13,12 +13,29 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import imagegen
+import pytest
 from lambda_aws_kit import reference_boxes
+from moto.dynamodb.models import DynamoDBBackend
 
 # 1 or 2 astronauts on a 400x210 canvas, shifted a little so that no two images are byte-equal
 IMAGES = [imagegen.png(imagegen.composite([(4 * i, 0, 0.4)] + ([(210, 4 * i, 0.35)] if i % 2 else []),
                                           size=(210, 400))) for i in range(10)]
 WORKERS = 16
+
+
+@pytest.fixture(autouse=True)
+def moto_transactions_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fix the fake, not the product: when a transaction fails, moto puts back a copy of the whole
+    table taken when it started, erasing what concurrent transactions committed meanwhile (real
+    DynamoDB does not). The moto server runs in this process, so serialise its transactions."""
+    original = DynamoDBBackend.transact_write_items
+    lock = threading.Lock()
+
+    def serialised(self: DynamoDBBackend, transact_items: list[dict]) -> None:  # type: ignore[type-arg]
+        with lock:
+            original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", serialised)
 
 
 def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(deployed, api_event):
