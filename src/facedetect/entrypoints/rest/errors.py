@@ -1,7 +1,7 @@
 """The one mapping from failures to HTTP responses: ``{"error": {"code", "message", "request_id"}}``.
 
-* :class:`facedetect.errors.FaceDetectError` -> its ``http_status`` and ``code`` (503 adds
-  ``Retry-After``);
+* :class:`facedetect.errors.FaceDetectError` -> its ``http_status`` and ``code`` (an error with
+  ``retry_after_seconds``, e.g. ``StorageUnavailable`` or ``NotEnoughTime``, adds ``Retry-After``);
 * invalid query parameters (Powertools' request validation) -> 400 ``invalid_input``;
 * no route -> 405 ``method_not_allowed`` with ``Allow`` when the path exists with other
   methods (Powertools itself only answers 404), else 404 ``route_not_found``;
@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from facedetect.errors import FaceDetectError, StorageUnavailable
+from facedetect.errors import FaceDetectError
 
 if TYPE_CHECKING:
     from facedetect.entrypoints.rest.app import FaceDetectApp
@@ -42,8 +42,9 @@ def register_error_handlers(app: FaceDetectApp) -> None:
     def known_error(exc: FaceDetectError) -> Response[Any]:
         _log(app, exc.http_status, exc.code, exc.message)
         headers = {}
-        if isinstance(exc, StorageUnavailable):
-            headers["Retry-After"] = str(exc.retry_after_seconds)
+        retry_after = getattr(exc, "retry_after_seconds", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return error_response(app, exc.http_status, exc.code, exc.message, headers)
 
     def invalid_parameter(exc: RequestValidationError) -> Response[Any]:
