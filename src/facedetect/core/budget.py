@@ -27,9 +27,9 @@ HAAR_WINDOW = (24, 24)
 #: Default work budget, pyramid megapixels: the default Haar options reach it at 6.2 megapixels
 #: (3000x2000 is 34.9), so every image up to that size is detected at full resolution, as the seed does.
 DEFAULT_WORK_BUDGET_MP = 48.0
-#: YuNet's work per input pixel in pyramid pixels (its activations take ~4x the memory of a Haar
-#: pyramid pixel per input pixel; measured, see docs/benchmarks.md).
-YUNET_WORK_PER_PIXEL = 4.0
+#: YuNet's work per input pixel in pyramid pixels: its activations take ~72 MB per input megapixel,
+#: about 9x the ~8 bytes a Haar buffer pixel takes (measured: docs/benchmarks.md, bounded work).
+YUNET_WORK_PER_PIXEL = 9.0
 #: At most this many faces are kept per detection (``min_neighbors=0`` returns every raw hit).
 MAX_FACES = 1000
 #: Seconds per pyramid megapixel assumed before this process has measured its own: a slow
