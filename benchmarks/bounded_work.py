@@ -161,6 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["sequence", "sizes"], help="run one part only")
     parser.add_argument("--src", help="run the handler from this src directory (e.g. an older checkout's)")
+    parser.add_argument("--results", type=Path, help="directory for the results file (default benchmarks/results)")
     args = parser.parse_args()
     result: dict[str, Any] = {"benchmark": "bounded_work", "machine": machine(), "src": args.src or "this checkout"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,7 +170,7 @@ def main() -> None:
             result["sequence"] = run_sequence(photos, args.src)
         if args.only in (None, "sizes"):
             result["sizes"] = run_sizes(photos, args.src)
-    path = write_result("bounded_work", result)
+    path = write_result("bounded_work", result, directory=args.results)
     columns = ["photo", "query", "status", "seconds", "cpu_s", "faces", "scaled_to", "error", "rss_so_far_mb"]
     if "sequence" in result:
         seq = result["sequence"]
