@@ -138,3 +138,15 @@ def test_old_records_without_scaled_to_still_read() -> None:
     assert detection_from_json(record) == detection
     with pytest.raises(DetectionNotFound):
         svc.get("0" * 32)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_decoding_to_a_size_turns_the_picture_as_exif_transpose_does(orientation: int) -> None:
+    image = photo(640, 480)
+    data = imagegen.jpeg_with_orientation(image, orientation)
+    upright = decode(data).pixels  # Pillow's ImageOps.exif_transpose, full size
+    height, width = upright.shape[:2]
+    small = decode(data, size=(width // 2, height // 2)).pixels
+    reference = cv2.resize(upright, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    assert small.shape == reference.shape
+    assert np.abs(small.astype(int) - reference).mean() < 2.0  # same picture, same way up

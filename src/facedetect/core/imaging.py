@@ -155,11 +155,15 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits(), *, size: tuple[int,
             img.load()
             orientation = _orientation(img)
             full = (stored[1], stored[0]) if orientation in _SWAPS_AXES else stored
-            if orientation != 1:  # transposing copies: only when needed
-                img = ImageOps.exif_transpose(img)
-            if size is not None and (size[0] < size[1]) != (full[0] < full[1]):
+            if size is None:
+                if orientation != 1:  # transposing copies: only when needed
+                    img = ImageOps.exif_transpose(img)
+                return DecodedImage(_to_bgr(img), fmt, full)
+            if (size[0] < size[1]) != (full[0] < full[1]):
                 size = (size[1], size[0])  # the orientation was found only after loading (a PNG's late eXIf)
-            return DecodedImage(_to_bgr(img, size), fmt, full)
+            # Shrink first, then turn the small array: no full-size turned copy.
+            shrunk = _to_bgr(img, (size[1], size[0]) if orientation in _SWAPS_AXES else size)
+            return DecodedImage(_oriented(shrunk, orientation), fmt, full)
     except (ImageTooLarge, InvalidImage):
         raise
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
@@ -184,6 +188,19 @@ def _opened(data: bytes, fmt: ImageFormat, limits: ImageLimits) -> Iterator[Any]
     with img:
         _check_pixels(img.width, img.height, limits)
         yield img
+
+
+def _oriented(pixels: npt.NDArray[np.uint8], orientation: int) -> npt.NDArray[np.uint8]:
+    """``pixels`` turned and flipped as EXIF ``orientation`` says (what ``ImageOps.exif_transpose`` does)."""
+    import numpy as np
+
+    turns: dict[int, Any] = {
+        2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1), 6: lambda a: a.swapaxes(0, 1)[:, ::-1],
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1), 8: lambda a: a.swapaxes(0, 1)[::-1],
+    }
+    turn = turns.get(orientation)
+    return pixels if turn is None else cast("npt.NDArray[np.uint8]", np.ascontiguousarray(turn(pixels)))
 
 
 def _orientation(img: Any) -> int:
