@@ -13,6 +13,7 @@ CPU time and peak RSS. ``--src DIR`` runs the children on another checkout's ``s
 
     .venv/bin/python benchmarks/bounded_work.py                  # sequence + sizes, ~2 min
     .venv/bin/python benchmarks/bounded_work.py --only sizes --src ../wt-base/src   # older code
+    .venv/bin/python benchmarks/bounded_work.py --only sizes --detector yunet
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import REPO, machine, print_table, write_result
+from _common import REPO, YUNET_MODEL, machine, print_table, write_result
 
 RSS_TARGET_MB = 600
 TIME_TARGET_X = 10
@@ -119,9 +120,11 @@ def make_photos(directory: Path, names: set[str]) -> dict[str, Path]:
     return paths
 
 
-def child(args: list[str], src: str | None) -> dict[str, Any]:
+def child(args: list[str], src: str | None, detector: str = "haar") -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEDETECT_")}
     env["BENCH_TESTS"] = str(REPO / "tests")
+    if detector == "yunet":
+        env |= {"FACEDETECT_DETECTOR": "yunet", "FACEDETECT_YUNET_MODEL": str(YUNET_MODEL)}
     if src:
         env["BENCH_SRC"] = str(Path(src).resolve())
     done = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, env=env,
@@ -149,10 +152,11 @@ def run_sequence(photos: dict[str, Path], src: str | None) -> dict[str, Any]:
     return result
 
 
-def run_sizes(photos: dict[str, Path], src: str | None) -> list[dict[str, Any]]:
+def run_sizes(photos: dict[str, Path], src: str | None, detector: str) -> list[dict[str, Any]]:
     rows = []
     for name in ("2mp", "12mp", "25mp", "50mp"):
-        got = child(["sequence", json.dumps([{"photo": name, "file": str(photos[name]), "query": {}}])], src)
+        got = child(["sequence", json.dumps([{"photo": name, "file": str(photos[name]), "query": {}}])], src,
+                    detector)
         rows.append({**got["requests"][0], "peak_rss_mb": got["peak_rss_mb"]})
     return rows
 
@@ -161,15 +165,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["sequence", "sizes"], help="run one part only")
     parser.add_argument("--src", help="run the handler from this src directory (e.g. an older checkout's)")
+    parser.add_argument("--detector", choices=["haar", "yunet"], default="haar",
+                        help="the service's detector for the sizes part (yunet needs ../shared's model)")
     parser.add_argument("--results", type=Path, help="directory for the results file (default benchmarks/results)")
     args = parser.parse_args()
-    result: dict[str, Any] = {"benchmark": "bounded_work", "machine": machine(), "src": args.src or "this checkout"}
+    result: dict[str, Any] = {"benchmark": "bounded_work", "machine": machine(), "src": args.src or "this checkout",
+                              "detector": args.detector}
     with tempfile.TemporaryDirectory() as tmp:
         photos = make_photos(Path(tmp), set(PHOTOS))
         if args.only in (None, "sequence"):
             result["sequence"] = run_sequence(photos, args.src)
         if args.only in (None, "sizes"):
-            result["sizes"] = run_sizes(photos, args.src)
+            result["sizes"] = run_sizes(photos, args.src, args.detector)
     path = write_result("bounded_work", result, directory=args.results)
     columns = ["photo", "query", "status", "seconds", "cpu_s", "faces", "scaled_to", "error", "rss_so_far_mb"]
     if "sequence" in result:
