@@ -150,3 +150,15 @@ def test_decoding_to_a_size_turns_the_picture_as_exif_transpose_does(orientation
     reference = cv2.resize(upright, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
     assert small.shape == reference.shape
     assert np.abs(small.astype(int) - reference).mean() < 2.0  # same picture, same way up
+
+
+def test_the_library_function_bounds_encoded_input_too() -> None:
+    from facedetect import detect_faces
+
+    data = imagegen.png(imagegen.group())
+    full = detect_faces(data, work_budget_mp=None)
+    bounded = detect_faces(data, work_budget_mp=2.0)
+    assert len(full) == len(bounded) == 3
+    for face in full:  # found on a shrunk copy, answered in original pixels
+        assert max(iou(face.box, other.box) for other in bounded) > 0.6
+    assert xyxy(detect_faces(data)) == xyxy(full)  # within the default budget: untouched

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facedetect.core.budget import DEFAULT_WORK_BUDGET_MP, MAX_FACES, WorkPlan, WorkRate, plan_work
-from facedetect.core.domain import Detection
-from facedetect.core.imaging import ImageLimits, decode, identify, probe
+from facedetect.core.domain import Detection, Face
+from facedetect.core.imaging import ImageInfo, ImageLimits, decode, identify, probe
 from facedetect.core.ports import DetectionRepository, FaceDetector, ImageStore, Page
 from facedetect.errors import DetectionNotFound, NotEnoughTime
 
@@ -37,6 +37,24 @@ def recorded_parameters(detector: FaceDetector, plan: WorkPlan) -> dict[str, Any
     if plan.downscaled and not by_option:
         parameters["scaled_to"] = [plan.width, plan.height]
     return parameters
+
+
+def detect_as_planned(detector: FaceDetector, image_bytes: bytes, plan: WorkPlan,
+                      limits: ImageLimits) -> tuple[list[Face], ImageInfo]:
+    """Decode ``image_bytes`` at the plan's size, detect, and map the faces back to original pixels.
+
+    Returns the faces (at most :data:`~facedetect.core.budget.MAX_FACES`, most confident first)
+    and the format and full size of the picture (after EXIF orientation).
+    """
+    decoded = decode(image_bytes, limits, size=(plan.width, plan.height) if plan.downscaled else None)
+    # Shrunk: sizes in original pixels shrink alike, boxes come back in working pixels. Full size:
+    # the detector is called exactly as on its own.
+    found = detector.detect(decoded.pixels, scale=plan.scale) if plan.downscaled else detector.detect(decoded.pixels)
+    info = ImageInfo(decoded.format, decoded.full_width, decoded.full_height)
+    del decoded  # the pixels are not needed any more
+    faces = [face for face in (f.unscaled(plan.scale, image_width=info.width, image_height=info.height)
+                               for f in found[:MAX_FACES]) if face is not None]
+    return faces, info
 
 
 class FaceDetectionService:
@@ -130,22 +148,14 @@ class FaceDetectionService:
             raise NotEnoughTime(f"The detection would take about {predicted:.0f} s; only {max(0.0, time_left_s):.0f} s "
                                 "are left to answer. Try again, or send a smaller image.")
         started = time.perf_counter()
-        decoded = decode(image_bytes, self.limits, size=(plan.width, plan.height) if plan.downscaled else None)
-        if plan.downscaled:  # sizes in original pixels shrink alike; boxes come back in working pixels
-            found = detector.detect(decoded.pixels, scale=plan.scale)
-        else:  # full size: exactly what the detector does on its own
-            found = detector.detect(decoded.pixels)
-        width, height, media_type = decoded.full_width, decoded.full_height, decoded.format.media_type
-        del decoded  # the pixels are not needed while storing
-        faces = [face for face in (f.unscaled(plan.scale, image_width=width, image_height=height)
-                                   for f in found[:MAX_FACES]) if face is not None]
+        faces, decoded = detect_as_planned(detector, image_bytes, plan, self.limits)
         self.work_rate.observe(plan.work, time.perf_counter() - started)
         detection = Detection(
             id=det_id,
             sha256=sha256,
-            media_type=media_type,
-            width=width,
-            height=height,
+            media_type=decoded.format.media_type,
+            width=decoded.width,
+            height=decoded.height,
             faces=tuple(faces),
             detector=detector.name,
             parameters=parameters,
