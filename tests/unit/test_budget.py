@@ -129,3 +129,18 @@ def test_the_default_budget_scans_a_50_megapixel_photo_at_about_six_megapixels()
     plan = plan_work("haar", HAAR, 8160, 6120, DEFAULT_WORK_BUDGET_MP)
     assert 4e6 < plan.width * plan.height < 8e6
     assert math.isclose(plan.width / plan.height, 8160 / 6120, rel_tol=0.01)
+
+
+@pytest.mark.shared
+def test_every_wider_dev_image_is_detected_at_full_size_with_the_defaults() -> None:
+    import json
+    from pathlib import Path
+
+    truth = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "widerface-dev" / "truth.json"
+    if not truth.is_file():
+        pytest.skip("../shared's WIDER dev subset is absent")
+    images = json.loads(truth.read_text())["images"]
+    assert len(images) == 783
+    shrunk = [im["file"] for im in images
+              if plan_work("haar", HAAR, im["width"], im["height"], DEFAULT_WORK_BUDGET_MP).downscaled]
+    assert shrunk == []  # so the seed parity on WIDER (783/783, benchmarks/accuracy.py) is untouched
