@@ -56,6 +56,15 @@ def find_python312() -> str | None:
     return None
 
 
+@pytest.fixture(scope="session")
+def python312() -> str:
+    """A working Python 3.12 (the runtime's), or the test skips."""
+    found = find_python312()
+    if found is None:
+        pytest.skip("no working Python 3.12 interpreter found (set FACEDETECT_PYTHON312 to one)")
+    return found
+
+
 def _pypi_reachable() -> bool:
     try:
         with urllib.request.urlopen(PYPI_PROBE, timeout=20) as response:
