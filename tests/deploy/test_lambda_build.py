@@ -270,6 +270,9 @@ def test_extra_files_are_added_and_bad_ones_refused_before_any_work(tmp_path: Pa
                         extra_files={"facedetect/models/yunet.onnx": model})
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
         assert archive.read("facedetect/models/yunet.onnx") == model.read_bytes()
+        record = archive.read("facedetect-0.1.0.dist-info/RECORD").decode().splitlines()
+    # Listed by the distribution that owns facedetect/, like every other file of the zip.
+    assert "facedetect/models/yunet.onnx,sha256=" in "\n".join(record)
 
     for bad, message in (("/abs/x.onnx", "relative"), ("../x.onnx", "relative"), ("ok.onnx", "not a file")):
         local = model if message != "not a file" else tmp_path / "missing.onnx"

@@ -227,7 +227,7 @@ def build_lambda_zip(
         if interpreter is not None:
             say(f"compiling bytecode with {interpreter}")
             compiled = compile_tree(stage, interpreter, python_version)
-        rewrite_records(stage)
+        rewrite_records(stage, extra=tuple(sorted(extra_files or {})))
         files, unzipped = tree_size(stage)
         largest = largest_entries(stage)
         if unzipped > limit:

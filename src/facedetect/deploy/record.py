@@ -2,7 +2,9 @@
 
 Pruning removes files that ``RECORD`` lists (``direct_url.json``, tests, console scripts) and
 compiling adds ``.pyc`` files it does not list. :func:`rewrite_records` drops the entries of
-files that are gone and adds the bytecode of every listed source with its hash and size, so
+files that are gone and adds the bytecode of every listed source, and any extra file (a model
+added to ``facedetect/``) to the distribution that owns its top-level directory, with hash and
+size, so
 ``pip``/``importlib.metadata`` see a consistent installation and the file does not depend on
 where or when the build ran.
 """
@@ -35,10 +37,21 @@ def _bytecode_of(root: Path, relative: str) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in folder.glob(f"{stem}.*.pyc"))
 
 
-def rewrite_record(root: Path, dist_info: Path) -> tuple[int, int]:
+def _entry(root: Path, relative: str) -> list[str]:
+    return [relative, record_hash(root / relative), str((root / relative).stat().st_size)]
+
+
+def _owner(rows: list[list[str]], relative: str) -> bool:
+    """Whether a distribution listing ``rows`` owns the top-level directory of ``relative``."""
+    top = relative.split("/", 1)[0] + "/"
+    return "/" in relative and any(row and row[0].startswith(top) for row in rows)
+
+
+def rewrite_record(root: Path, dist_info: Path, extra: tuple[str, ...] = ()) -> tuple[int, int]:
     """Rewrite ``dist_info/RECORD``: drop entries of missing files, list each source's bytecode.
 
-    Returns the numbers of entries dropped and added.
+    ``extra`` files (relative to ``root``) whose top-level directory this distribution owns
+    are listed too. Returns the numbers of entries dropped and added.
     """
     record = dist_info / "RECORD"
     own = record.relative_to(root).as_posix()
@@ -55,9 +68,14 @@ def rewrite_record(root: Path, dist_info: Path) -> tuple[int, int]:
         kept.append(row)
         for pyc in _bytecode_of(root, row[0]):
             if pyc not in listed:
-                kept.append([pyc, record_hash(root / pyc), str((root / pyc).stat().st_size)])
+                kept.append(_entry(root, pyc))
                 listed.add(pyc)
                 added += 1
+    for relative in extra:
+        if relative not in listed and (root / relative).is_file() and _owner(rows, relative):
+            kept.append(_entry(root, relative))
+            listed.add(relative)
+            added += 1
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerows([*kept, [own, "", ""]])
@@ -65,11 +83,11 @@ def rewrite_record(root: Path, dist_info: Path) -> tuple[int, int]:
     return dropped, added
 
 
-def rewrite_records(root: Path) -> tuple[int, int]:
+def rewrite_records(root: Path, extra: tuple[str, ...] = ()) -> tuple[int, int]:
     """:func:`rewrite_record` for every ``*.dist-info`` directly under ``root``; totals dropped and added."""
     dropped = added = 0
     for dist_info in sorted(root.glob("*.dist-info")):
         if (dist_info / "RECORD").is_file():
-            more_dropped, more_added = rewrite_record(root, dist_info)
+            more_dropped, more_added = rewrite_record(root, dist_info, extra)
             dropped, added = dropped + more_dropped, added + more_added
     return dropped, added
