@@ -21,6 +21,11 @@ def register(subparsers: Any) -> None:
                              "the template's CodeUri)")
     parser.add_argument("--python-version", metavar="3.N", default="3.12",
                         help="the runtime's Python (default 3.12, for python3.12)")
+    parser.add_argument("--bytecode-python", metavar="PATH",
+                        help="the Python 3.N that compiles the bytecode the runtime loads (default: "
+                             "python3.N on PATH or a pyenv version; the build fails when there is none)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="ship sources only (no Python 3.N needed; every cold start compiles them)")
     parser.add_argument("--source", metavar="DIR",
                         help="facedetect source tree (default: the checkout this facedetect runs from)")
     parser.set_defaults(func=run)
@@ -37,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = build_lambda_zip(Path(args.output), arch=args.arch, python_version=args.python_version,
-                                  source=Path(args.source) if args.source else None, log=progress)
+                                  source=Path(args.source) if args.source else None,
+                                  bytecode=not args.no_bytecode, bytecode_python=args.bytecode_python,
+                                  log=progress)
     except BuildError as exc:
         print(f"facedetect: build-lambda failed: {exc.message}", file=sys.stderr)
         return 1
