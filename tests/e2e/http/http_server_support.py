@@ -43,10 +43,11 @@ class RunningServer:
 
 
 @contextmanager
-def server_in_thread(threads: int = 4, **settings: Any) -> Iterator[RunningServer]:
+def server_in_thread(threads: int = 4, detections: int | None = None, upload_wait: float = 5.0,
+                     **settings: Any) -> Iterator[RunningServer]:
     """``make_server`` on port 0 with a service from ``settings``, running in a daemon thread."""
     service = bootstrap(**settings)
-    server = make_server(service, port=0, threads=threads)
+    server = make_server(service, port=0, threads=threads, detections=detections, upload_wait=upload_wait)
     thread = threading.Thread(target=server.run, name="test-server", daemon=True)
     thread.start()
     try:
