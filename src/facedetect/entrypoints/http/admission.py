@@ -107,12 +107,15 @@ class AdmissionGate:
     def slot(self) -> Iterator[None]:
         """Hold a detection slot for the ``with`` block; raises :class:`ServerBusy` when none comes free."""
         self._acquire()
+        started = time.monotonic()
         try:
             yield
         finally:
             with self._changed:
                 self._running -= 1
                 self._changed.notify_all()
+                logger.info("detection slot freed after %.1f s: %d of %d busy, %d waiting",
+                            time.monotonic() - started, self._running, self.slots, self._queued)
 
     def _acquire(self) -> None:
         with self._changed:
