@@ -76,6 +76,7 @@ def make_server(service: FaceDetectionService, *, host: str = "127.0.0.1", port:
         shown = f"[{host}]" if ":" in host else host
         raise ConfigurationError(f"cannot listen on {shown}:{port}: {reason}") from None
     app.guard = guard_for(server.host, server.port)
+    server.detection_slots = shares.slots
     return server
 
 
@@ -112,19 +113,20 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, settings_overrides: Mapp
     server = make_server(service, host=host, port=port, threads=threads, detections=settings.server_detections,
                          upload_wait=settings.server_upload_wait)
     with _stop_on_signals(server, out):
-        print(startup_line(server.url, settings, server.threads), file=out, flush=True)
+        print(startup_line(server.url, settings, server.threads, server.detection_slots), file=out, flush=True)
         drained = server.run()
     print("facedetect: stopped" if drained else "facedetect: stopped with requests still running",
           file=out, flush=True)
     return 0 if drained else 1
 
 
-def startup_line(url: str, settings: Settings, threads: int) -> str:
-    """The line printed at start-up: where to go, what is served, where data goes."""
+def startup_line(url: str, settings: Settings, threads: int, slots: int | None = None) -> str:
+    """The line printed at start-up: where to go, what is served, where data goes, how much runs at once."""
     where = f"{settings.backend} store in {settings.data_dir.resolve()}" if settings.backend == "filesystem" \
         else f"{settings.backend} store"
+    at_once = f" ({slots} for detections)" if slots is not None else ""
     return (f"facedetect: serving {url}/ (upload page; API docs at {url}/docs) with the {settings.detector} "
-            f"detector, {where}, {threads} worker threads. Ctrl-C to stop.")
+            f"detector, {where}, {threads} worker threads{at_once}. Ctrl-C to stop.")
 
 
 def _remove_stale_temp_files(service: FaceDetectionService) -> None:
