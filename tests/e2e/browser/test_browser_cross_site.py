@@ -65,7 +65,7 @@ def serve_page(html: str) -> tuple[http.server.ThreadingHTTPServer, str]:
     """A plain HTTP server on another port answering every GET with ``html``: the attacker's origin."""
 
     class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             body = html.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
