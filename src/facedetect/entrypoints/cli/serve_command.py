@@ -16,7 +16,7 @@ def register(subparsers: Any) -> None:
                     "docs at /docs. Data goes to the filesystem store in ./facedetect-data unless told otherwise. "
                     "Ctrl-C finishes the requests in flight, then exits.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=8000, help="port, 1-65535; 0 picks a free one (default 8000)")
+    parser.add_argument("--port", default="8000", help="port, 1-65535; 0 picks a free one (default 8000)")
     parser.add_argument("--detections", type=_positive, default=None, metavar="N",
                         help="detections run at once; more uploads wait, then get 503 (default: one per core; "
                              "FACEDETECT_SERVER_DETECTIONS)")
@@ -33,8 +33,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from facedetect.entrypoints.http.server import serve
 
+    port = _port(str(args.port))
     settings = {**overrides(args), "server_detections": args.detections, "server_upload_wait": args.upload_wait}
-    status: int = serve(host=args.host, port=args.port, settings_overrides=settings, threads=args.threads)
+    status: int = serve(host=args.host, port=port, settings_overrides=settings, threads=args.threads)
     return status
 
 
@@ -49,12 +50,15 @@ def _positive(text: str) -> int:
 
 
 def _port(text: str) -> int:
+    """The port number; a bad one is a one-line error (exit 2), not argparse's usage screen."""
+    from facedetect.errors import ConfigurationError
+
     try:
         value = int(text)
     except ValueError:
         value = -1
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a port: use 1-65535, or 0 for a free one")
+        raise ConfigurationError(f"--port {text[:20]!r} is not a port: use 1-65535, or 0 for a free one")
     return value
 
 
