@@ -149,3 +149,12 @@ def test_a_privileged_port_is_one_line_and_exit_2(tmp_path: Path):
                            "--backend", "memory"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert re.fullmatch(r"facedetect: error: cannot listen on 127\.0\.0\.1:1: Permission denied\n", done.stderr)
+
+
+def test_an_address_not_on_this_machine_is_one_line_and_exit_2(tmp_path: Path):
+    done = subprocess.run([sys.executable, "-m", "facedetect.entrypoints.cli.main", "serve", "--host", "192.0.2.1",
+                           "--port", "8000", "--backend", "memory"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["facedetect: error: cannot listen on 192.0.2.1:8000: "
+                                        "Cannot assign requested address"]
