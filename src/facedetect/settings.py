@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     backend: Backend = Field("filesystem", description="Where images and detections are kept.")
     data_dir: Path = Field(Path("./facedetect-data"), description="Directory of the filesystem backend.")
+    server_detections: int | None = Field(None, ge=1, le=256,
+                                          description="Local server: detections at once (default: one per core).")
+    server_upload_wait: float = Field(5.0, ge=0, le=300,
+                                      description="Local server: seconds an upload waits for a detection slot.")
 
     detector: DetectorName = Field("haar", description="Face detector.")
     cascade: str = Field("haarcascade_frontalface_default.xml", description="Haar cascade file name.")

@@ -72,7 +72,7 @@ class LambdaTransport:
         headers = dict(headers or {})
         payload: bytes | str | None = body
         if body is not None and not _is_binary(headers):
-            payload = body.decode("utf-8")
+            payload = body.decode("utf-8", "replace")  # as API Gateway passes a non-binary body: text
         event = build_event(method, path, body=payload, headers=headers, query=query)
         result = self.module.handler(event, FakeLambdaContext())
         merged: dict[str, str] = {}

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from facedetect.core.domain import Detection
     from facedetect.core.service import FaceDetectionService
+    from facedetect.errors import InvalidEvent
 
 ServiceFactory = Callable[[], "FaceDetectionService"]
 
@@ -108,6 +109,10 @@ class FaceDetectApp(ConcurrentRestResolver):
         self.detectors = DetectorCache(detector_cache_size)
         self.observer: RequestObserver = observer or NullObserver()
         self._openapi_cache: dict[str, str] = {}
+
+    def refuse_event(self, exc: InvalidEvent) -> dict[str, Any]:
+        self.observer.failed(exc.code, exc.http_status)
+        return super().refuse_event(exc)
 
     @property
     def service(self) -> FaceDetectionService:

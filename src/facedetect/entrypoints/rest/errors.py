@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from facedetect.entrypoints.rest.events import shown_path
 from facedetect.errors import FaceDetectError, StorageUnavailable
 
 if TYPE_CHECKING:
@@ -54,11 +55,12 @@ def register_error_handlers(app: FaceDetectApp) -> None:
     def no_route(exc: NotFoundError) -> Response[Any]:
         event = app.current_event
         allowed = app.allowed_methods(event.path)
+        method, path = shown_path(event.http_method), shown_path(event.path)  # short, escaped: no forged log lines
         if allowed:
-            message = f"{event.http_method} is not allowed on {event.path}; use {', '.join(allowed)}."
+            message = f"{method} is not allowed on {path}; use {', '.join(allowed)}."
             _log(app, 405, "method_not_allowed", message)
             return error_response(app, 405, "method_not_allowed", message, {"Allow": ", ".join(allowed)})
-        message = f"There is no {event.http_method} {event.path}; see /openapi.json for the routes."
+        message = f"There is no {method} {path}; see /openapi.json for the routes."
         _log(app, 404, "route_not_found", message)
         return error_response(app, 404, "route_not_found", message)
 
