@@ -22,8 +22,8 @@ from facedetect.errors import DetectionResourcesExhausted
 
 #: Bytes a Haar classifier keeps per pyramid pixel (measured 9.4-10.7 on OpenCV 4.14; rounded up).
 BYTES_PER_PYRAMID_PIXEL = 11
-#: Idle classifiers whose buffers are estimated above this are dropped, not kept (~1 MP at 1.1).
-KEEP_BYTES = 64 * 2**20
+#: Idle classifiers whose buffers are estimated above this are dropped, not kept (~2.2 MP at 1.1).
+KEEP_BYTES = 128 * 2**20
 #: Idle classifiers kept per pool: about the cores a process detects on at once.
 MAX_IDLE = 2
 #: The side of the Haar training window (``haarcascade_frontalface_default.xml``: 24 x 24).
@@ -78,6 +78,40 @@ def return_freed_memory() -> None:
         pass
 
 
+class IdleBudget:
+    """Bytes that idle classifiers of several pools may hold together (thread-safe).
+
+    Parameters
+    ----------
+    limit_bytes
+        The most the pools sharing this budget keep idle, by :func:`pyramid_buffer_bytes`.
+    """
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        self._held = 0
+        self._lock = threading.Lock()
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes idle classifiers hold now."""
+        with self._lock:
+            return self._held
+
+    def try_hold(self, n: int) -> bool:
+        """Take ``n`` bytes of the budget if they fit; whether they did."""
+        with self._lock:
+            if self._held + n > self.limit_bytes:
+                return False
+            self._held += n
+            return True
+
+    def free(self, n: int) -> None:
+        """Give back ``n`` bytes taken by :meth:`try_hold`."""
+        with self._lock:
+            self._held -= n
+
+
 class ClassifierPool:
     """Classifiers of one cascade, lent to one detection at a time (so any thread may use them).
 
@@ -89,17 +123,21 @@ class ClassifierPool:
         A classifier whose last scan is estimated above this many bytes is dropped after it.
     max_idle
         How many idle classifiers to keep.
+    budget
+        Shared with other pools: an idle classifier is kept only while its bytes fit in it.
 
     Notes
     -----
-    The memory an idle pool holds is at most ``max_idle * keep_bytes`` plus the cascades
-    themselves (about 2 MB each).
+    The memory an idle pool holds is at most ``max_idle * keep_bytes`` (and within
+    ``budget``) plus the cascades themselves (about 2 MB each).
     """
 
-    def __init__(self, load: Callable[[], Any], *, keep_bytes: int = KEEP_BYTES, max_idle: int = MAX_IDLE) -> None:
+    def __init__(self, load: Callable[[], Any], *, keep_bytes: int = KEEP_BYTES, max_idle: int = MAX_IDLE,
+                 budget: IdleBudget | None = None) -> None:
         self._load = load
         self.keep_bytes = keep_bytes
         self.max_idle = max_idle
+        self._budget = budget
         self._idle: list[tuple[Any, int]] = []  # (classifier, estimated bytes it holds)
         self._lock = threading.Lock()
 
@@ -123,9 +161,17 @@ class ClassifierPool:
         """Drop every idle classifier and the memory it holds."""
         with self._lock:
             dropped, self._idle = self._idle, []
-        if any(held for _, held in dropped):
-            del dropped
+        held = sum(n for _, n in dropped)
+        del dropped
+        if self._budget is not None:
+            self._budget.free(held)
+        if held:
             return_freed_memory()
+
+    def close(self) -> None:
+        """Drop the idle classifiers and keep none from now on (classifiers lent out are dropped on return)."""
+        self.max_idle = 0
+        self.release()
 
     @contextmanager
     def lend(self, buffer_bytes: int) -> Iterator[Any]:
@@ -140,6 +186,8 @@ class ClassifierPool:
             classifier, held = self._idle.pop() if self._idle else (None, 0)
         if classifier is None:
             classifier = self._load()
+        elif self._budget is not None:
+            self._budget.free(held)
         try:
             yield classifier
         except Exception as exc:
@@ -154,9 +202,10 @@ class ClassifierPool:
 
     def _give_back(self, classifier: Any, held: int) -> None:
         with self._lock:
-            if held <= self.keep_bytes and len(self._idle) < self.max_idle:
+            if (held <= self.keep_bytes and len(self._idle) < self.max_idle
+                    and (self._budget is None or self._budget.try_hold(held))):
                 self._idle.append((classifier, held))
                 return
-        if held > self.keep_bytes:
-            del classifier
+        del classifier
+        if held:
             return_freed_memory()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from facedetect.core.domain import Face
 from facedetect.detection._options import float_in_range, positive_int_or_none, size_or_none
-from facedetect.detection.classifiers import ClassifierPool, pyramid_buffer_bytes
+from facedetect.detection.classifiers import ClassifierPool, IdleBudget, pyramid_buffer_bytes
 from facedetect.detection.scaling import box_to_original, downscale
 from facedetect.errors import DetectorError, InvalidInput
 
@@ -71,6 +71,8 @@ class HaarCascadeDetector:
     max_dimension
         If set, images whose longer side exceeds it are shrunk before detection (faster,
         misses tiny faces); boxes are mapped back to original pixels.
+    idle_budget
+        Shared by several detectors: bounds the memory their idle classifiers hold together.
 
     Notes
     -----
@@ -91,6 +93,7 @@ class HaarCascadeDetector:
         min_size: int | tuple[int, int] | None = None,
         max_size: int | tuple[int, int] | None = None,
         max_dimension: int | None = None,
+        idle_budget: IdleBudget | None = None,
     ) -> None:
         # A step barely above 1 builds an almost endless pyramid: 1.01 is the smallest that finishes.
         self._scale_factor = float_in_range("scale_factor", scale_factor, low=MIN_SCALE_FACTOR, high=4.0)
@@ -101,7 +104,7 @@ class HaarCascadeDetector:
         self._cascade = cascade
         self._path = cascade_path(cascade)
         #: The idle classifiers of this detector (see :mod:`facedetect.detection.classifiers`).
-        self.classifiers = ClassifierPool(self._load_classifier)
+        self.classifiers = ClassifierPool(self._load_classifier, budget=idle_budget)
         self.classifiers.warm()  # fail fast on an unreadable cascade
 
     @property
