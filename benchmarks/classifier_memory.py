@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
 import statistics
 import subprocess
 import sys
@@ -58,20 +59,21 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
     image = np.full((height, width), 128, np.uint8)
     large = pyramid_buffer_bytes(width, height, 1.1) > KEEP_BYTES
     local = threading.local()
-    pool_lock = threading.Lock()
-    pool = [cv2.CascadeClassifier(path) for _ in range(2)]
+    pool: queue.Queue[Any] = queue.Queue()
+    for _ in range(2):
+        pool.put(cv2.CascadeClassifier(path))
     detector = HaarCascadeDetector()
-    start, done, leave = threading.Barrier(threads), threading.Barrier(threads + 1), threading.Event()
+    # A worker that fails breaks the barriers (timeout) instead of hanging the parent.
+    start, done = threading.Barrier(threads, timeout=900), threading.Barrier(threads + 1, timeout=900)
+    leave = threading.Event()
 
     def detect_once() -> None:
         if strategy == "facedetect pool":
             detector.detect(image)
         elif strategy == "shared pool of 2, kept":
-            with pool_lock:
-                classifier = pool.pop()
+            classifier = pool.get()  # blocks while both are lent
             classifier.detectMultiScale(image, 1.1, 5)
-            with pool_lock:
-                pool.append(classifier)
+            pool.put(classifier)
         else:
             if getattr(local, "classifier", None) is None:
                 local.classifier = cv2.CascadeClassifier(path)

@@ -156,6 +156,7 @@ def test_the_detector_keeps_its_classifier_after_a_small_image_and_drops_it_afte
 
 def test_threads_share_a_few_classifiers_instead_of_one_each():
     detector = HaarCascadeDetector()
+    detector.classifiers.max_idle = 2  # as on a 2-core machine
     image = imagegen.composite([(100, 50, 0.6)], size=(600, 800))
     start = threading.Barrier(6)
 
@@ -168,7 +169,7 @@ def test_threads_share_a_few_classifiers_instead_of_one_each():
         t.start()
     for t in threads:
         t.join()
-    assert 1 <= detector.classifiers.idle <= detector.classifiers.max_idle
+    assert 1 <= detector.classifiers.idle <= 2
 
 
 class ExhaustedClassifier:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -24,8 +25,6 @@ from facedetect.errors import DetectionResourcesExhausted
 BYTES_PER_PYRAMID_PIXEL = 11
 #: Idle classifiers whose buffers are estimated above this are dropped, not kept (~2.2 MP at 1.1).
 KEEP_BYTES = 128 * 2**20
-#: Idle classifiers kept per pool: about the cores a process detects on at once.
-MAX_IDLE = 2
 #: The side of the Haar training window (``haarcascade_frontalface_default.xml``: 24 x 24).
 WINDOW = 24
 
@@ -122,7 +121,8 @@ class ClassifierPool:
     keep_bytes
         A classifier whose last scan is estimated above this many bytes is dropped after it.
     max_idle
-        How many idle classifiers to keep.
+        How many idle classifiers to keep; default the number of CPUs, as many as detect at once
+        when detections are admitted one per core.
     budget
         Shared with other pools: an idle classifier is kept only while its bytes fit in it.
 
@@ -132,11 +132,11 @@ class ClassifierPool:
     ``budget``) plus the cascades themselves (about 2 MB each).
     """
 
-    def __init__(self, load: Callable[[], Any], *, keep_bytes: int = KEEP_BYTES, max_idle: int = MAX_IDLE,
+    def __init__(self, load: Callable[[], Any], *, keep_bytes: int = KEEP_BYTES, max_idle: int | None = None,
                  budget: IdleBudget | None = None) -> None:
         self._load = load
         self.keep_bytes = keep_bytes
-        self.max_idle = max_idle
+        self.max_idle = max_idle if max_idle is not None else os.cpu_count() or 2
         self._budget = budget
         self._idle: list[tuple[Any, int]] = []  # (classifier, estimated bytes it holds)
         self._lock = threading.Lock()
