@@ -133,7 +133,7 @@ _ERRORS = {
     413: "The image is larger than the byte or pixel limit.",
     415: "A recognised image format that is not supported (GIF, HEIC, ...).",
     500: "A fault on the server's side (configuration, storage permissions, a bug); details are in the logs.",
-    503: "Storage is throttling or unavailable; retry after Retry-After seconds.",
+    503: "Storage is throttling or unavailable, or memory ran out for a detection; retry after Retry-After seconds.",
 }
 
 
