@@ -18,7 +18,9 @@ classifier vs one with a freshly loaded one (whose buffers are allocated and fir
 during the scan) on astronaut composites around the size where the pool starts dropping
 (paired, interleaved).
 
-    nice -n 10 .venv/bin/python benchmarks/classifier_memory.py
+    nice -n 10 .venv/bin/python benchmarks/classifier_memory.py    # 12 MP on 4 threads, ~4 min
+    nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --threads 2 --width 6000 --height 4000
+    nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --time-only --time-repeats 12
 """
 
 from __future__ import annotations
@@ -160,21 +162,22 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=2, help="runs of each memory case, interleaved (default 2)")
     parser.add_argument("--time-repeats", type=int, default=8, help="paired detections per image in part 2")
+    parser.add_argument("--time-only", action="store_true", help="run part 2 only")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.threads, args.width, args.height)))
         return
-    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in STRATEGIES}
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in STRATEGIES if not args.time_only}
     start = time.perf_counter()
-    for r in range(args.repeats):
+    for r in range(0 if args.time_only else args.repeats):
         for name in rotated(list(STRATEGIES), r):
             samples[name].append(measure_memory(name, args.threads, args.width, args.height))
             print(f"  {name}: {samples[name][-1]}", file=sys.stderr, flush=True)
     rows = [{"strategy": name, "idle_rss_mb": round(statistics.median(s["idle_rss_mb"] for s in runs), 1),
              "peak_rss_mb": round(statistics.median(s["peak_rss_mb"] for s in runs), 1), "runs": runs}
             for name, runs in samples.items()]
-    floor = rows[0]["idle_rss_mb"]
-    before = next(r for r in rows if r["strategy"] == "per-thread, kept")["idle_rss_mb"] - floor
+    floor = rows[0]["idle_rss_mb"] if rows else 0.0
+    before = next((r["idle_rss_mb"] for r in rows if r["strategy"] == "per-thread, kept"), floor) - floor
     for row in rows:
         row["idle over floor MB"] = round(row["idle_rss_mb"] - floor, 1)
         row["x before (over floor)"] = round((row["idle_rss_mb"] - floor) / before, 4) if before > 0 else ""
@@ -183,8 +186,9 @@ def main() -> None:
               "image": {"width": args.width, "height": args.height}, "repeats": args.repeats,
               "machine": machine(), "memory": rows, "time": timing, "wall_s": round(time.perf_counter() - start, 1)}
     path = write_result("classifier_memory", result)
-    print(f"{args.threads} threads, one {args.width}x{args.height} grey image each; median of {args.repeats} runs")
-    print_table(rows, ["strategy", "idle_rss_mb", "idle over floor MB", "x before (over floor)", "peak_rss_mb"])
+    if rows:
+        print(f"{args.threads} threads, one {args.width}x{args.height} grey image each; median of {args.repeats} runs")
+        print_table(rows, ["strategy", "idle_rss_mb", "idle over floor MB", "x before (over floor)", "peak_rss_mb"])
     print(f"\nclassifier load: median {timing['classifier_load']['median_ms']} ms")
     print_table(timing["detections"], ["image", "dropped by pool", "kept_median_ms", "fresh_median_ms",
                                        "fresh / kept", "load / detect"])
