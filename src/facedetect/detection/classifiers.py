@@ -10,7 +10,6 @@ was small, a few of them, and drops the others after the detection
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 import sys
@@ -70,6 +69,8 @@ def return_freed_memory() -> None:
     """Ask glibc to hand freed heap pages back to the OS (``malloc_trim``); elsewhere a no-op."""
     if not sys.platform.startswith("linux"):
         return
+    import ctypes  # lazily: ~20 ms to import, and only needed after a large scan
+
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.malloc_trim(0)
