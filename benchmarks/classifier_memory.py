@@ -11,7 +11,8 @@ content, so the images are flat grey (fast to scan). Strategies:
   estimated above ``KEEP_BYTES``; ``+ malloc_trim`` also asks glibc to return freed pages;
 * ``shared pool of 2, kept``: two classifiers lent to the threads in turn, never dropped;
 * ``facedetect pool``: :class:`facedetect.detection.haar.HaarCascadeDetector` as built;
-* ``no detection``: the floor, a child that loads one classifier and detects nothing.
+* ``no detection``: the floor, a child that loads one classifier and detects nothing;
+* ``facedetect yunet`` (with ``--yunet``): :class:`facedetect.detection.yunet.YuNetDetector`.
 
 Part 2, time (this process): loading a classifier vs a detection, and a detection with a kept
 classifier vs one with a freshly loaded one (whose buffers are allocated and first touched
@@ -35,13 +36,15 @@ import threading
 import time
 from typing import Any
 
-from _common import REPO, machine, print_table, ratio_summary, rotated, summary_ms, write_result
+from _common import REPO, YUNET_MODEL, machine, print_table, ratio_summary, rotated, summary_ms, write_result
 
 CASCADE = "haarcascade_frontalface_default.xml"
 #: Part 2's images: 1 MP (kept by the pool), 2 MP (kept), just above the threshold, 4 and 12 MP.
 TIME_SIZES = ((1280, 960), (1920, 1080), (2048, 1536), (2448, 1632), (4000, 3000))
 STRATEGIES = ("no detection", "per-thread, kept", "per-thread, recreated after large",
               "per-thread, recreated after large + malloc_trim", "shared pool of 2, kept", "facedetect pool")
+#: With ``--yunet``: facedetect's YuNet detector as built (one ``FaceDetectorYN`` per thread).
+YUNET = "facedetect yunet"
 
 
 def _rss_mb(field: str) -> float:
@@ -65,6 +68,10 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
     for _ in range(2):
         pool.put(cv2.CascadeClassifier(path))
     detector = HaarCascadeDetector()
+    if strategy == YUNET:
+        from facedetect.detection.yunet import YuNetDetector
+
+        yunet = YuNetDetector(YUNET_MODEL)
     # A worker that fails breaks the barriers (timeout) instead of hanging the parent.
     start, done = threading.Barrier(threads, timeout=900), threading.Barrier(threads + 1, timeout=900)
     leave = threading.Event()
@@ -72,6 +79,8 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
     def detect_once() -> None:
         if strategy == "facedetect pool":
             detector.detect(image)
+        elif strategy == YUNET:
+            yunet.detect(image)
         elif strategy == "shared pool of 2, kept":
             classifier = pool.get()  # blocks while both are lent
             classifier.detectMultiScale(image, 1.1, 5)
@@ -156,7 +165,8 @@ def measure_time(repeats: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=STRATEGIES, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*STRATEGIES, YUNET), help=argparse.SUPPRESS)
+    parser.add_argument("--yunet", action="store_true", help="also measure the YuNet detector (needs ../shared)")
     parser.add_argument("--threads", type=int, default=4, help="worker threads, one large image each (default 4)")
     parser.add_argument("--width", type=int, default=4000)
     parser.add_argument("--height", type=int, default=3000)
@@ -167,10 +177,11 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.threads, args.width, args.height)))
         return
-    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in STRATEGIES if not args.time_only}
+    strategies = (*STRATEGIES, YUNET) if args.yunet and YUNET_MODEL.is_file() else STRATEGIES
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in strategies if not args.time_only}
     start = time.perf_counter()
     for r in range(0 if args.time_only else args.repeats):
-        for name in rotated(list(STRATEGIES), r):
+        for name in rotated(list(strategies), r):
             samples[name].append(measure_memory(name, args.threads, args.width, args.height))
             print(f"  {name}: {samples[name][-1]}", file=sys.stderr, flush=True)
     rows = [{"strategy": name, "idle_rss_mb": round(statistics.median(s["idle_rss_mb"] for s in runs), 1),
