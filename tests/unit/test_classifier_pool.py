@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -111,6 +113,19 @@ def test_opencv_running_out_of_memory_is_a_typed_retryable_error_and_the_classif
     assert pool.idle == 0
     with pytest.raises(DetectionResourcesExhausted), pool.lend(1 * MiB):
         raise MemoryError
+
+
+def _refuses_huge_allocations() -> bool:
+    """Linux in overcommit mode 0 or 2 refuses a 1 TB ``malloc`` up front (mode 1 would grant it)."""
+    mode = Path("/proc/sys/vm/overcommit_memory")
+    return sys.platform == "linux" and mode.is_file() and mode.read_text().strip() in ("0", "2")
+
+
+@pytest.mark.skipif(not _refuses_huge_allocations(), reason="needs an OS that refuses a 1 TB allocation up front")
+def test_a_real_opencv_allocation_failure_is_recognised():
+    """OpenCV's allocator refuses a 1 TB image at once; nothing is touched."""
+    with pytest.raises(DetectionResourcesExhausted), ClassifierPool(Loader()).lend(0):
+        cv2.resize(np.zeros((2, 2), np.uint8), (2**20, 2**20))
 
 
 def test_other_opencv_errors_pass_through_unchanged():

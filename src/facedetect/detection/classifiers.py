@@ -60,9 +60,10 @@ def is_allocation_failure(exc: BaseException) -> bool:
     """Whether ``exc`` says memory ran out (``MemoryError``, or OpenCV's allocation ``cv2.error``)."""
     if isinstance(exc, MemoryError):
         return True
-    return "cv2" in sys.modules and isinstance(exc, sys.modules["cv2"].error) and any(
-        phrase in str(exc).lower() for phrase in _ALLOCATION_FAILURES
-    )
+    if "cv2" not in sys.modules or not isinstance(exc, sys.modules["cv2"].error):
+        return False
+    # Not ``exc.code``: OpenCV's binding sets it on the cv2.error *class*, so it is the last error's, any thread's.
+    return any(phrase in str(exc).lower() for phrase in _ALLOCATION_FAILURES)
 
 
 def return_freed_memory() -> None:
