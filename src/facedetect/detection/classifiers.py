@@ -2,10 +2,10 @@
 
 ``cv2.CascadeClassifier`` keeps the buffers of the largest image pyramid it has scanned:
 about :data:`BYTES_PER_PYRAMID_PIXEL` bytes for each pixel of every pyramid level, 1.2 GB
-after one 24-megapixel photo at the default ``scale_factor=1.1``. Loading a fresh one costs
-a few milliseconds. So a :class:`ClassifierPool` keeps only classifiers whose last pyramid
-was small, a few of them, and drops the others after the detection
-(``benchmarks/classifier_memory.py`` measured the choice).
+after one 24-megapixel photo at the default ``scale_factor=1.1``. A fresh one loads in
+~30 ms but must fault its buffers in again during its first scan (10-40 % slower). So a
+:class:`ClassifierPool` keeps a few classifiers whose largest pyramid was small and drops
+the others after the detection (``benchmarks/classifier_memory.py`` measured the choice).
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ class ClassifierPool:
 
     def close(self) -> None:
         """Drop the idle classifiers and keep none from now on (classifiers lent out are dropped on return)."""
-        self.max_idle = 0
+        with self._lock:
+            self.max_idle = 0
         self.release()
 
     @contextmanager
