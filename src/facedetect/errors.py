@@ -103,6 +103,14 @@ class StorageUnavailable(StorageError):
     retry_after_seconds = 1
 
 
+class DetectionResourcesExhausted(FaceDetectError):
+    """Memory ran out during a detection (OpenCV could not allocate); retrying later may succeed."""
+
+    code = "detection_resources_exhausted"
+    http_status = 503
+    retry_after_seconds = 5
+
+
 class ConfigurationError(FaceDetectError):
     """Settings are missing or inconsistent; raised at start-up, never per request."""
 

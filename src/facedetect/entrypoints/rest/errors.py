@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from facedetect.entrypoints.rest.events import shown_path
-from facedetect.errors import FaceDetectError, StorageUnavailable
+from facedetect.errors import FaceDetectError
 
 if TYPE_CHECKING:
     from facedetect.entrypoints.rest.app import FaceDetectApp
@@ -43,8 +43,9 @@ def register_error_handlers(app: FaceDetectApp) -> None:
     def known_error(exc: FaceDetectError) -> Response[Any]:
         _log(app, exc.http_status, exc.code, exc.message)
         headers = {}
-        if isinstance(exc, StorageUnavailable):
-            headers["Retry-After"] = str(exc.retry_after_seconds)
+        retry_after = getattr(exc, "retry_after_seconds", None)  # every retryable error (503) has one
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return error_response(app, exc.http_status, exc.code, exc.message, headers)
 
     def invalid_parameter(exc: RequestValidationError) -> Response[Any]:

@@ -134,7 +134,7 @@ _ERRORS = {
     415: "The Content-Type is not image/*, application/octet-stream or JSON (unsupported_media_type), or the "
          "image is in a recognised format that is not supported: GIF, HEIC, ... (unsupported_image_format).",
     500: "A fault on the server's side (configuration, storage permissions, a bug); details are in the logs.",
-    503: "Storage is throttling or unavailable; retry after Retry-After seconds.",
+    503: "Storage is throttling or unavailable, or memory ran out for a detection; retry after Retry-After seconds.",
 }
 
 
