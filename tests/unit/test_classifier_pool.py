@@ -199,7 +199,8 @@ def test_a_detection_out_of_memory_answers_503_with_retry_after_and_stores_nothi
     detector.classifiers = ClassifierPool(ExhaustedClassifier)
     repository, images = InMemoryDetectionRepository(), InMemoryImageStore()
     app = create_app(lambda: FaceDetectionService(detector, images, repository))
-    result = app.resolve(build_event("POST", "/faces", body=imagegen.png(imagegen.group()), request_id="rid-9"), None)
+    result = app.resolve(build_event("POST", "/faces", body=imagegen.png(imagegen.group()), request_id="rid-9",
+                                  headers={"Content-Type": "image/png"}), None)
     assert result["statusCode"] == 503
     assert result["multiValueHeaders"]["Retry-After"] == ["5"]
     error = json.loads(result["body"])["error"]
