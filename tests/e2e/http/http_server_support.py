@@ -7,6 +7,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +58,10 @@ def server_in_thread(threads: int = 4, **settings: Any) -> Iterator[RunningServe
         assert not thread.is_alive(), "the server did not stop"
 
 
+#: Last resort only: a line is waited for until it comes or the process exits, whichever is first.
+LINE_TIMEOUT = 600.0
+
+
 @dataclass
 class ServeProcess:
     """``facedetect serve`` running in a child process."""
@@ -64,10 +69,26 @@ class ServeProcess:
     process: subprocess.Popen[str]
     url: str
     banner: str
-    lines: queue.Queue[str]
+    lines: queue.Queue[str | None]  # stdout lines; ``None`` once stdout closed (the process ended)
+    stderr: Path
 
-    def next_line(self, timeout: float = 90.0) -> str:  # generous: CI machines can be slow
-        return self.lines.get(timeout=timeout)
+    def next_line(self, timeout: float = LINE_TIMEOUT) -> str:
+        """The next line on stdout; fails at once, with the exit status and stderr, if the process ended."""
+        return _next_line(self.lines, self.process, self.stderr, timeout)
+
+
+def _next_line(lines: queue.Queue[str | None], process: subprocess.Popen[str], stderr: Path,
+               timeout: float) -> str:
+    try:
+        line = lines.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no line from facedetect serve in {timeout:.0f} s") from None
+    if line is None:
+        lines.put(None)  # stays at end of stream for later calls
+        status = process.wait(timeout=timeout)
+        raise AssertionError(f"facedetect serve exited ({status}) instead of printing a line; stderr:\n"
+                             + stderr.read_text(errors="replace")[-2000:])
+    return line
 
 
 @contextmanager
@@ -75,22 +96,26 @@ def serve_process(*args: str, cwd: Path) -> Iterator[ServeProcess]:
     """Start ``facedetect serve --port 0 ARGS`` in ``cwd``; yields once it printed its URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEDETECT_")}
     command = [sys.executable, "-m", "facedetect.entrypoints.cli.main", "serve", "--port", "0", *args]
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True, bufsize=1)
-    lines: queue.Queue[str] = queue.Queue()
+    with tempfile.TemporaryDirectory(prefix="serve-stderr-") as logs:
+        stderr = Path(logs) / "stderr.txt"
+        with stderr.open("w") as stderr_file:
+            process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr_file,
+                                       text=True, bufsize=1)
+        lines: queue.Queue[str | None] = queue.Queue()
 
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.put(line.rstrip("\n"))
+            lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        first = lines.get(timeout=60)
-        assert first.startswith("facedetect: serving http://"), first
-        url = first.split()[2].rstrip("/")
-        yield ServeProcess(process, url, first, lines)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
+        threading.Thread(target=pump, daemon=True).start()
+        try:
+            first = _next_line(lines, process, stderr, LINE_TIMEOUT)
+            assert first.startswith("facedetect: serving http://"), first
+            url = first.split()[2].rstrip("/")
+            yield ServeProcess(process, url, first, lines, stderr)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=LINE_TIMEOUT)
