@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -59,6 +60,10 @@ def detect_faces(
     >>> faces = detect_faces("group.jpg")  # doctest: +SKIP
     >>> [f.box.to_xyxy() for f in faces]  # doctest: +SKIP
     """
+    if limits is not None and not isinstance(limits, ImageLimits):
+        raise InvalidInput(f"limits must be an ImageLimits, not {type(limits).__name__}.")
+    if yunet_model is not None and not isinstance(yunet_model, str | os.PathLike):
+        raise InvalidInput(f"yunet_model must be a path, not {type(yunet_model).__name__}.")
     model = os.fspath(yunet_model) if yunet_model is not None else None
     try:
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
@@ -73,6 +78,8 @@ def _pixels(image: ImageInput, limits: ImageLimits) -> npt.NDArray[np.uint8]:
         return decode(bytes(image), limits).pixels
     if isinstance(image, str | os.PathLike):
         try:
+            if not stat.S_ISREG(os.stat(image).st_mode):  # a named pipe would block the read forever
+                raise InvalidImage(f"Cannot read {os.fspath(image)!r}: not a regular file.")
             with open(image, "rb") as fh:
                 data = fh.read(limits.max_bytes + 1)
         except OSError as exc:
