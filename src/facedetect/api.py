@@ -12,6 +12,7 @@ from facedetect.core.imaging import ImageLimits, decode
 from facedetect.core.ports import FaceDetector
 from facedetect.detection import create_detector
 from facedetect.errors import InvalidImage, InvalidInput
+from facedetect.models import find_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,7 +44,8 @@ def detect_faces(
     detector
         ``"haar"`` (default, the reference system's detector) or ``"yunet"``.
     yunet_model
-        Path of the YuNet ``.onnx`` model, required for ``detector="yunet"``.
+        Path of the YuNet ``.onnx`` model for ``detector="yunet"``; default: the model
+        ``facedetect models download yunet`` cached.
     limits
         Byte and pixel bounds for encoded input (default 20 MiB, 50 MP).
     **options
@@ -65,6 +67,9 @@ def detect_faces(
     if yunet_model is not None and not isinstance(yunet_model, str | os.PathLike):
         raise InvalidInput(f"yunet_model must be a path, not {type(yunet_model).__name__}.")
     model = os.fspath(yunet_model) if yunet_model is not None else None
+    if detector == "yunet" and model is None:  # the cached model; resolved here, so the detector cache keys on it
+        cached = find_model("yunet")
+        model = str(cached) if cached is not None else None
     try:
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
         found = _cached_detector(detector, model, key)

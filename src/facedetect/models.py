@@ -119,7 +119,7 @@ def download_model(
         raise ModelDownloadError("--sha256 must be 64 hexadecimal digits.")
     source = url or model.url
     target_dir = models_dir()
-    missing = [d for d in (target_dir, target_dir.parent) if not d.exists()]  # removed again if left empty
+    missing = [d for d in (target_dir, *target_dir.parents) if not d.exists()]  # removed again if left empty
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=".download-", suffix=".part")
