@@ -18,7 +18,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +115,7 @@ def build_lambda_zip(
     source: Path | None = None,
     limit: int = LAMBDA_UNZIPPED_LIMIT,
     log: Callable[[str], None] | None = None,
+    extra_files: Mapping[str, Path] | None = None,
 ) -> BuildReport:
     """Build the deployment zip for a ``python<python_version>`` Lambda on ``arch``.
 
@@ -132,6 +133,8 @@ def build_lambda_zip(
         Largest unzipped size accepted, bytes (default Lambda's 250 MB).
     log
         Called with a line before each slow step.
+    extra_files
+        More files for the package: path inside the zip -> file to copy (e.g. a bundled model).
 
     Raises
     ------
@@ -154,6 +157,9 @@ def build_lambda_zip(
         say(f"installing {wheel.name} + {', '.join(extras) or 'no extras'} for python{python_version} {arch}")
         install_for_lambda(stage, [str(wheel), *extras], arch=arch, python_version=python_version)
         pruned = prune(stage)
+        for inside, file in (extra_files or {}).items():
+            (stage / inside).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, stage / inside)
         files, unzipped = tree_size(stage)
         largest = largest_entries(stage)
         if unzipped > limit:

@@ -106,3 +106,11 @@ def test_models_list_says_what_is_missing(user_dirs: Path, tmp_path: Path) -> No
     result = _run("models", "list", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("yunet\tnot downloaded\t")
+
+
+def test_build_lambda_with_a_model_not_downloaded_says_how_to_get_it(user_dirs: Path, tmp_path: Path) -> None:
+    result = _run("build-lambda", "--with-model", "yunet", "--output", str(tmp_path / "f.zip"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == ("facedetect: build-lambda: no yunet model: run 'facedetect models download yunet' "
+                             "first\n")
+    assert not (tmp_path / "f.zip").exists()
