@@ -54,7 +54,7 @@ def server_in_thread(threads: int = 4, **settings: Any) -> Iterator[RunningServe
         yield RunningServer(server.host, server.port, service, server.stop)
     finally:
         server.stop()
-        thread.join(timeout=30)
+        thread.join(timeout=300)  # generous: only a hang should reach it
         assert not thread.is_alive(), "the server did not stop"
 
 

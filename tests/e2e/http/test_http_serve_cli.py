@@ -18,7 +18,7 @@ from http_server_support import LINE_TIMEOUT, serve_process
 def test_a_bad_configuration_fails_at_start_up_with_one_line(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEDETECT_")}
     result = subprocess.run([sys.executable, "-m", "facedetect.entrypoints.cli.main", "serve", "--backend", "aws"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "facedetect: error: Invalid configuration: FACEDETECT_S3_BUCKET is required when FACEDETECT_BACKEND=aws"]
