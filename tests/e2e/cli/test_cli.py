@@ -200,6 +200,8 @@ def test_a_flag_error_names_the_flag_and_a_variable_error_the_variable(tmp_path:
                                "--no-store"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert variable.returncode == 2 and "FACEDETECT_MAX_DIMENSION" in variable.stderr
     assert variable.stderr.count("\n") == 1
+    limit = _run("list", "--limit", "0", cwd=tmp_path)
+    assert limit.returncode == 2 and "argument --limit: must be a whole number from 1 to 1000" in limit.stderr
 
 
 def test_a_file_named_on_the_command_line_is_tried_whatever_its_name(tmp_path: Path) -> None:

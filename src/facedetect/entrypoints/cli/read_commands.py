@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
 
     listing = subparsers.add_parser("list", help="list stored detections, newest first",
                                     description="Print one JSON line per stored detection, newest first.")
-    listing.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    listing.add_argument("--limit", type=_page_size, default=20, help="how many, 1 to 1000 (default 20)")
     listing.add_argument("--cursor", help="continue after a previous page (printed on stderr)")
     add_storage_options(listing)
     listing.set_defaults(func=run_list)
@@ -54,3 +54,13 @@ def run_list(args: argparse.Namespace) -> int:
     if page.next_cursor:
         print(f"more: {invocation()} list --cursor {page.next_cursor}", file=sys.stderr)
     return 0
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1000, not {text!r}")
+    return value
