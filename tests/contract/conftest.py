@@ -135,7 +135,7 @@ def http_transport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpTra
     thread.start()
     yield HttpTransport(server.host, server.port)
     server.stop()
-    thread.join(timeout=30)
+    thread.join(timeout=300)  # generous: only a hang should reach it
     assert not thread.is_alive(), "the server did not stop"
 
 

@@ -101,7 +101,7 @@ def _function_environment(bucket: str, table: str, endpoint: str) -> dict[str, s
     template = load_template()
     stack = Stack(template, TableName=table)
     name = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function")
-    refs = {"ImagesBucket": bucket, "FacesTable": stack.parameters["TableName"]}
+    refs = {**stack.parameters, "ImagesBucket": bucket, "FacesTable": stack.parameters["TableName"]}
     env = {}
     for key, value in stack.properties(name)["Environment"]["Variables"].items():
         env[key] = refs[value["Ref"]] if isinstance(value, dict) else str(value)

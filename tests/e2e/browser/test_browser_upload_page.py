@@ -35,7 +35,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.start()
     yield server.url
     server.stop()
-    thread.join(timeout=30)
+    thread.join(timeout=300)  # generous: only a hang should reach it
 
 
 def wait_for(driver: Any, condition: Any, timeout: float = 60) -> Any:

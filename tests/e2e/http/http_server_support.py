@@ -54,8 +54,12 @@ def server_in_thread(threads: int = 4, detections: int | None = None, upload_wai
         yield RunningServer(server.host, server.port, service, server.stop)
     finally:
         server.stop()
-        thread.join(timeout=30)
+        thread.join(timeout=300)  # generous: only a hang should reach it
         assert not thread.is_alive(), "the server did not stop"
+
+
+#: Last resort only: a line is waited for until it comes or the process exits, whichever is first.
+LINE_TIMEOUT = 600.0
 
 
 @dataclass
@@ -65,8 +69,9 @@ class ServeProcess:
     process: subprocess.Popen[str]
     url: str
     banner: str
-    lines: queue.Queue[str]
-    log: queue.Queue[str]
+    lines: queue.Queue[str | None]  # stdout lines; ``None`` once stdout closed (the process ended)
+    log: queue.Queue[str]  # stderr lines not yet taken
+    stderr_seen: list[str]  # every stderr line, for failure messages
 
     @property
     def host(self) -> str:
@@ -76,10 +81,11 @@ class ServeProcess:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
-    def next_line(self, timeout: float = 90.0) -> str:  # generous: CI machines can be slow
-        return self.lines.get(timeout=timeout)
+    def next_line(self, timeout: float = LINE_TIMEOUT) -> str:
+        """The next line on stdout; fails at once, with the exit status and stderr, if the process ended."""
+        return _next_line(self.lines, self.process, self.stderr_seen, timeout)
 
-    def wait_for_log(self, needle: str, timeout: float = 90.0) -> list[str]:
+    def wait_for_log(self, needle: str, timeout: float = LINE_TIMEOUT) -> list[str]:
         """Log lines up to and including the first one containing ``needle`` (fails after ``timeout``)."""
         seen: list[str] = []
         while True:
@@ -111,8 +117,29 @@ class ServeProcess:
             connection.close()
 
 
-def _pump(stream: Any, into: queue.Queue[str]) -> None:
+def _next_line(lines: queue.Queue[str | None], process: subprocess.Popen[str], stderr_seen: list[str],
+               timeout: float) -> str:
+    try:
+        line = lines.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no line from facedetect serve in {timeout:.0f} s") from None
+    if line is None:
+        lines.put(None)  # stays at end of stream for later calls
+        status = process.wait(timeout=timeout)
+        raise AssertionError(f"facedetect serve exited ({status}) instead of printing a line; stderr:\n"
+                             + "\n".join(stderr_seen[-30:]))
+    return line
+
+
+def _pump_stdout(stream: Any, into: queue.Queue[str | None]) -> None:
     for line in stream:
+        into.put(line.rstrip("\n"))
+    into.put(None)
+
+
+def _pump_stderr(stream: Any, into: queue.Queue[str], seen: list[str]) -> None:
+    for line in stream:
+        seen.append(line.rstrip("\n"))
         into.put(line.rstrip("\n"))
 
 
@@ -123,16 +150,17 @@ def serve_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> I
     command = [sys.executable, "-m", "facedetect.entrypoints.cli.main", "serve", "--port", "0", *args]
     process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, bufsize=1)
-    lines: queue.Queue[str] = queue.Queue()
+    lines: queue.Queue[str | None] = queue.Queue()
     log: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
-    threading.Thread(target=_pump, args=(process.stderr, log), daemon=True).start()
+    stderr_seen: list[str] = []
+    threading.Thread(target=_pump_stdout, args=(process.stdout, lines), daemon=True).start()
+    threading.Thread(target=_pump_stderr, args=(process.stderr, log, stderr_seen), daemon=True).start()
     try:
-        first = lines.get(timeout=60)
+        first = _next_line(lines, process, stderr_seen, LINE_TIMEOUT)
         assert first.startswith("facedetect: serving http://"), first
         url = first.split()[2].rstrip("/")
-        yield ServeProcess(process, url, first, lines, log)
+        yield ServeProcess(process, url, first, lines, log, stderr_seen)
     finally:
         if process.poll() is None:
             process.kill()
-        process.wait(timeout=30)
+        process.wait(timeout=LINE_TIMEOUT)

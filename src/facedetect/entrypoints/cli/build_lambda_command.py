@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
                              "python3.N on PATH or a pyenv version; the build fails when there is none)")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="ship sources only (no Python 3.N needed; every cold start compiles them)")
+    parser.add_argument("--with-model", metavar="NAME", action="append", default=[], choices=("yunet",),
+                        help="bundle a model downloaded with 'facedetect models download NAME' (yunet), so the "
+                             "function can run with FACEDETECT_DETECTOR=yunet (the template's Detector parameter)")
     parser.add_argument("--source", metavar="DIR",
                         help="facedetect source tree (default: the checkout this facedetect runs from)")
     parser.set_defaults(func=run)
@@ -36,6 +39,16 @@ def run(args: argparse.Namespace) -> int:
 
     from facedetect.deploy import BuildError
     from facedetect.deploy.lambda_zip import build_lambda_zip, describe
+    from facedetect.models import BUNDLED_DIR_NAME, find_model, known_model
+
+    extra_files = {}
+    for name in args.with_model:
+        found = find_model(name)
+        if found is None:
+            print(f"facedetect: build-lambda: no {name} model: run 'facedetect models download {name}' first",
+                  file=sys.stderr)
+            return 2
+        extra_files[f"{BUNDLED_DIR_NAME}/{known_model(name).filename}"] = found
 
     def progress(line: str) -> None:
         print(f"build-lambda: {line}", file=sys.stderr, flush=True)
@@ -44,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         report = build_lambda_zip(Path(args.output), arch=args.arch, python_version=args.python_version,
                                   source=Path(args.source) if args.source else None,
                                   bytecode=not args.no_bytecode, bytecode_python=args.bytecode_python,
-                                  log=progress)
+                                  log=progress, extra_files=extra_files)
     except BuildError as exc:
         print(f"facedetect: build-lambda failed: {exc.message}", file=sys.stderr)
         return 1
