@@ -14,7 +14,7 @@ from facedetect.core.budget import DEFAULT_WORK_BUDGET_MP, MAX_FACES, WorkPlan, 
 from facedetect.core.domain import Detection, Face
 from facedetect.core.imaging import ImageInfo, ImageLimits, decode, identify, probe
 from facedetect.core.ports import DetectionRepository, FaceDetector, ImageStore, Page
-from facedetect.errors import DetectionNotFound, NotEnoughTime
+from facedetect.errors import DetectionNotFound, InvalidInput, NotEnoughTime
 
 
 def detection_id(image_sha256: str, detector: FaceDetector, parameters: dict[str, Any] | None = None) -> str:
@@ -131,6 +131,10 @@ class FaceDetectionService:
         StorageError, StorageUnavailable
             A store failed; nothing half-written remains.
         """
+        if not isinstance(image_bytes, bytes | bytearray | memoryview):
+            raise InvalidInput(f"detect() takes the image's bytes, not {type(image_bytes).__name__}; for a file, "
+                               "pass open(path, 'rb').read(), or use facedetect.detect_faces(path).")
+        image_bytes = bytes(image_bytes)
         detector = detector or self.detector
         identify(image_bytes, self.limits)  # cheap checks before hashing megabytes
         info = probe(image_bytes, self.limits)  # the header only: plan before decoding

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from facedetect.core.domain import Detection
     from facedetect.core.service import FaceDetectionService
+    from facedetect.errors import InvalidEvent
 
 ServiceFactory = Callable[[], "FaceDetectionService"]
 
@@ -120,6 +121,10 @@ class FaceDetectApp(ConcurrentRestResolver):
         if self.deadline_margin_s is None or remaining is None:
             return None
         return float(remaining()) / 1000.0 - self.deadline_margin_s
+
+    def refuse_event(self, exc: InvalidEvent) -> dict[str, Any]:
+        self.observer.failed(exc.code, exc.http_status)
+        return super().refuse_event(exc)
 
     @property
     def service(self) -> FaceDetectionService:
