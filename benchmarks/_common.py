@@ -125,11 +125,13 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_result(name: str, payload: dict[str, Any]) -> Path:
-    """Add the end-of-run load average to ``payload`` and write it to ``benchmarks/results/NAME-<time>.json``."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write_result(name: str, payload: dict[str, Any], directory: Path | None = None) -> Path:
+    """Add the end-of-run load average to ``payload`` and write it to ``benchmarks/results/NAME-<time>.json``
+    (or into ``directory``)."""
+    directory = directory or RESULTS
+    directory.mkdir(parents=True, exist_ok=True)
     payload["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    path = RESULTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = directory / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(payload, indent=1) + "\n")
     return path
 

@@ -7,9 +7,11 @@ import stat
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from facedetect.core.budget import DEFAULT_WORK_BUDGET_MP, plan_work
 from facedetect.core.domain import Face
-from facedetect.core.imaging import ImageLimits, decode
+from facedetect.core.imaging import ImageLimits, probe
 from facedetect.core.ports import FaceDetector
+from facedetect.core.service import detect_as_planned
 from facedetect.detection import create_detector
 from facedetect.errors import InvalidImage, InvalidInput
 from facedetect.models import find_model
@@ -32,6 +34,7 @@ def detect_faces(
     detector: str = "haar",
     yunet_model: str | os.PathLike[str] | None = None,
     limits: ImageLimits | None = None,
+    work_budget_mp: float | None = DEFAULT_WORK_BUDGET_MP,
     **options: Any,
 ) -> list[Face]:
     """Find the faces in one image, most confident first. Nothing is stored.
@@ -48,6 +51,10 @@ def detect_faces(
         ``facedetect models download yunet`` cached.
     limits
         Byte and pixel bounds for encoded input (default 20 MiB, 50 MP).
+    work_budget_mp
+        Encoded images whose detection would cost more (pyramid megapixels, see
+        :mod:`facedetect.core.budget`) are decoded smaller to fit; boxes are in original pixels.
+        ``None``: no bound. Pixel arrays are detected as given.
     **options
         Detector options, e.g. ``scale_factor=1.2, min_neighbors=3, max_dimension=1024``.
 
@@ -75,21 +82,28 @@ def detect_faces(
         found = _cached_detector(detector, model, key)
     except TypeError as exc:  # unhashable option values, or options the detector does not take
         raise InvalidInput(f"Bad detector option: {exc}") from None
-    return found.detect(_pixels(image, limits or ImageLimits()))
+    limits = limits or ImageLimits()
+    if isinstance(image, bytes | bytearray | memoryview | str | os.PathLike):
+        data = _read(image, limits)
+        info = probe(data, limits)
+        plan = plan_work(found.name, found.parameters, info.width, info.height, work_budget_mp)
+        return detect_as_planned(found, data, plan, limits)[0]
+    return found.detect(_pixels(image))
 
 
-def _pixels(image: ImageInput, limits: ImageLimits) -> npt.NDArray[np.uint8]:
+def _read(image: bytes | bytearray | memoryview | str | os.PathLike[str], limits: ImageLimits) -> bytes:
     if isinstance(image, bytes | bytearray | memoryview):
-        return decode(bytes(image), limits).pixels
-    if isinstance(image, str | os.PathLike):
-        try:
-            if not stat.S_ISREG(os.stat(image).st_mode):  # a named pipe would block the read forever
-                raise InvalidImage(f"Cannot read {os.fspath(image)!r}: not a regular file.")
-            with open(image, "rb") as fh:
-                data = fh.read(limits.max_bytes + 1)
-        except OSError as exc:
-            raise InvalidImage(f"Cannot read {os.fspath(image)!r}: {exc.strerror}.") from None
-        return decode(data, limits).pixels
+        return bytes(image)
+    try:
+        if not stat.S_ISREG(os.stat(image).st_mode):  # a named pipe would block the read forever
+            raise InvalidImage(f"Cannot read {os.fspath(image)!r}: not a regular file.")
+        with open(image, "rb") as fh:
+            return fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise InvalidImage(f"Cannot read {os.fspath(image)!r}: {exc.strerror}.") from None
+
+
+def _pixels(image: object) -> npt.NDArray[np.uint8]:
     import numpy as np
 
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3) or (

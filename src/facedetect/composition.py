@@ -37,7 +37,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FaceDetecti
     images, detections = build_stores(settings)
     detector = create_detector(settings.detector, **settings.detector_options())
     limits = ImageLimits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels)
-    return FaceDetectionService(detector, images, detections, limits=limits)
+    return FaceDetectionService(detector, images, detections, limits=limits, work_budget_mp=settings.work_budget_mp)
 
 
 def build_stores(settings: Settings) -> tuple[ImageStore, DetectionRepository]:

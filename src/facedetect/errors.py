@@ -103,6 +103,14 @@ class StorageUnavailable(StorageError):
     retry_after_seconds = 1
 
 
+class NotEnoughTime(FaceDetectError):
+    """The detection is predicted not to finish before the caller's deadline; retrying later may succeed."""
+
+    code = "not_enough_time"
+    http_status = 503
+    retry_after_seconds = 1
+
+
 class DetectionResourcesExhausted(FaceDetectError):
     """Memory ran out during a detection (OpenCV could not allocate); retrying later may succeed."""
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from facedetect.core.budget import DEFAULT_WORK_BUDGET_MP
 from facedetect.core.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from facedetect.errors import ConfigurationError
 from facedetect.models import find_model
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
 
     max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=1, description="Largest accepted upload, bytes.")
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, ge=1, description="Largest accepted image, pixels.")
+    work_budget_mp: float = Field(DEFAULT_WORK_BUDGET_MP, gt=0, le=100_000, allow_inf_nan=False,
+                                  description="Most work per detection, pyramid megapixels; larger images "
+                                              "are shrunk to fit (docs/benchmarks.md, bounded work).")
 
     s3_bucket: str | None = Field(None, min_length=3, description="S3 bucket of the aws backend.")
     s3_prefix: str = Field("", description="Key prefix inside the bucket.")

@@ -105,11 +105,12 @@ def test_function_runtime_limits_and_environment(template: dict[str, Any]) -> No
     name, _ = _function(template)
     props = Stack(template).properties(name)
     assert props["Runtime"] == "python3.12"
-    assert isinstance(props["Timeout"], int) and 1 <= props["Timeout"] <= 29
+    # API Gateway's 29 s include a cold start: the function must end well before (docs/deploy.md).
+    assert isinstance(props["Timeout"], int) and 1 <= props["Timeout"] <= 25
     assert props["Architectures"] == [{"Ref": "Architecture"}]
     architecture = template["Parameters"]["Architecture"]
     assert architecture["Default"] == "x86_64" and sorted(architecture["AllowedValues"]) == ["arm64", "x86_64"]
-    assert props["MemorySize"] == {"Ref": "MemorySize"} and template["Parameters"]["MemorySize"]["Default"] == 1024
+    assert props["MemorySize"] == {"Ref": "MemorySize"} and template["Parameters"]["MemorySize"]["Default"] == 1769
     env = props["Environment"]["Variables"]
     assert env["FACEDETECT_BACKEND"] == "aws"
     assert env["FACEDETECT_S3_BUCKET"] == {"Ref": _single(Stack(template), "AWS::S3::Bucket")}

@@ -58,6 +58,9 @@ def test_explicit_overrides_win_and_none_means_not_given(clean_env: pytest.Monke
         ({"FACEDETECT_MIN_NEIGHBORS": "-1"}, "FACEDETECT_MIN_NEIGHBORS"),
         ({"FACEDETECT_MAX_DIMENSION": "10"}, "FACEDETECT_MAX_DIMENSION"),
         ({"FACEDETECT_YUNET_SCORE_THRESHOLD": "2"}, "FACEDETECT_YUNET_SCORE_THRESHOLD"),
+        ({"FACEDETECT_WORK_BUDGET_MP": "0"}, "FACEDETECT_WORK_BUDGET_MP"),
+        ({"FACEDETECT_WORK_BUDGET_MP": "nan"}, "FACEDETECT_WORK_BUDGET_MP"),
+        ({"FACEDETECT_WORK_BUDGET_MP": "lots"}, "FACEDETECT_WORK_BUDGET_MP"),
     ],
 )
 def test_bad_values_raise_one_line_naming_the_variable(clean_env: pytest.MonkeyPatch, env: dict[str, str],
@@ -147,3 +150,9 @@ def test_importing_facedetect_loads_neither_opencv_nor_numpy() -> None:
             "print(sorted(m for m in ('cv2', 'numpy', 'PIL', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_work_budget_reaches_the_service_and_explicit_values_win(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("FACEDETECT_WORK_BUDGET_MP", "12.5")
+    assert bootstrap(backend="memory").work_budget_mp == 12.5
+    assert bootstrap(backend="memory", work_budget_mp=99).work_budget_mp == 99

@@ -83,6 +83,20 @@ class Face:
     confidence: float
     landmarks: Landmarks | None = None
 
+    def unscaled(self, scale: float, *, image_width: int, image_height: int) -> Face | None:
+        """This face, found on the picture shrunk by ``scale``, in the original's pixels (clipped to it)."""
+        if scale == 1.0:
+            return self
+        box = BoundingBox.clipped(self.box.x / scale, self.box.y / scale, self.box.width / scale,
+                                  self.box.height / scale, image_width=image_width, image_height=image_height)
+        if box is None:
+            return None
+        marks = self.landmarks
+        if marks is not None:
+            marks = Landmarks(*(Point(round(p.x / scale, 2), round(p.y / scale, 2)) for p in (
+                marks.right_eye, marks.left_eye, marks.nose, marks.right_mouth, marks.left_mouth)))
+        return Face(box=box, confidence=self.confidence, landmarks=marks)
+
 
 @dataclass(frozen=True, slots=True)
 class Detection:

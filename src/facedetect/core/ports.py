@@ -32,8 +32,13 @@ class FaceDetector(Protocol):
         """The options that determine the result; part of the detection id."""
         ...
 
-    def detect(self, image: npt.NDArray[np.uint8]) -> list[Face]:
-        """Return the faces in ``image`` (BGR, uint8), most confident first; ``[]`` for none."""
+    def detect(self, image: npt.NDArray[np.uint8], *, scale: float = 1.0) -> list[Face]:
+        """Return the faces in ``image`` (BGR, uint8), most confident first; ``[]`` for none.
+
+        ``scale`` is given only when the service shrank the picture by that factor before
+        detecting: options in original pixels (face sizes) shrink alike. Boxes are in the
+        pixels of ``image``.
+        """
         ...
 
 

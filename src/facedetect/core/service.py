@@ -1,4 +1,4 @@
-"""The application service: decode, detect, store the image, store the detection."""
+"""The application service: plan, decode, detect, store the image, store the detection."""
 
 from __future__ import annotations
 
@@ -8,17 +8,53 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from facedetect.core.domain import Detection
-from facedetect.core.imaging import ImageLimits, decode, identify
+from facedetect.core.budget import DEFAULT_WORK_BUDGET_MP, MAX_FACES, WorkPlan, WorkRate, plan_work
+from facedetect.core.domain import Detection, Face
+from facedetect.core.imaging import ImageInfo, ImageLimits, decode, identify, probe
 from facedetect.core.ports import DetectionRepository, FaceDetector, ImageStore, Page
-from facedetect.errors import DetectionNotFound, InvalidInput
+from facedetect.errors import DetectionNotFound, InvalidInput, NotEnoughTime
 
 
-def detection_id(image_sha256: str, detector: FaceDetector) -> str:
-    """The id of a detection: a hash of the image content and the detector configuration."""
-    config = json.dumps({"detector": detector.name, "parameters": detector.parameters}, sort_keys=True)
+def detection_id(image_sha256: str, detector: FaceDetector, parameters: dict[str, Any] | None = None) -> str:
+    """The id of a detection: a hash of the image content and the detector configuration.
+
+    ``parameters`` (default: the detector's) are what the detection records; they differ from the
+    detector's only when the work budget shrank the image (``scaled_to``), so other ids never change.
+    """
+    parameters = detector.parameters if parameters is None else parameters
+    config = json.dumps({"detector": detector.name, "parameters": parameters}, sort_keys=True)
     return hashlib.sha256(f"{image_sha256}\n{config}".encode()).hexdigest()[:32]
+
+
+def recorded_parameters(detector: FaceDetector, plan: WorkPlan) -> dict[str, Any]:
+    """The detector's parameters, plus ``scaled_to: [width, height]`` when the budget shrank the image
+    further than the detector's own ``max_dimension`` asks."""
+    parameters = dict(detector.parameters)
+    max_dimension = parameters.get("max_dimension")
+    by_option = max_dimension is not None and max(plan.width, plan.height) >= max_dimension
+    if plan.downscaled and not by_option:
+        parameters["scaled_to"] = [plan.width, plan.height]
+    return parameters
+
+
+def detect_as_planned(detector: FaceDetector, image_bytes: bytes, plan: WorkPlan,
+                      limits: ImageLimits) -> tuple[list[Face], ImageInfo]:
+    """Decode ``image_bytes`` at the plan's size, detect, and map the faces back to original pixels.
+
+    Returns the faces (at most :data:`~facedetect.core.budget.MAX_FACES`, most confident first)
+    and the format and full size of the picture (after EXIF orientation).
+    """
+    decoded = decode(image_bytes, limits, size=(plan.width, plan.height) if plan.downscaled else None)
+    # Shrunk: sizes in original pixels shrink alike, boxes come back in working pixels. Full size:
+    # the detector is called exactly as on its own.
+    found = detector.detect(decoded.pixels, scale=plan.scale) if plan.downscaled else detector.detect(decoded.pixels)
+    info = ImageInfo(decoded.format, decoded.full_width, decoded.full_height)
+    del decoded  # the pixels are not needed any more
+    faces = [face for face in (f.unscaled(plan.scale, image_width=info.width, image_height=info.height)
+                               for f in found[:MAX_FACES]) if face is not None]
+    return faces, info
 
 
 class FaceDetectionService:
@@ -42,6 +78,11 @@ class FaceDetectionService:
         Where images and detections are kept.
     limits
         Byte and pixel bounds on accepted images.
+    work_budget_mp
+        Most work one detection may cost, in pyramid megapixels (:mod:`facedetect.core.budget`);
+        larger images are shrunk to fit before detection. ``None``: no bound.
+    work_rate
+        Predicts a detection's duration, for callers with a deadline (default: a fresh one).
     clock
         Returns "now" in UTC; injectable for tests.
     """
@@ -53,15 +94,20 @@ class FaceDetectionService:
         detections: DetectionRepository,
         *,
         limits: ImageLimits | None = None,
+        work_budget_mp: float | None = DEFAULT_WORK_BUDGET_MP,
+        work_rate: WorkRate | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.detector = detector
         self.images = images
         self.detections = detections
         self.limits = limits or ImageLimits()
+        self.work_budget_mp = work_budget_mp
+        self.work_rate = work_rate or WorkRate()
         self._clock = clock or (lambda: datetime.now(UTC))
 
-    def detect(self, image_bytes: bytes, *, store: bool = True, detector: FaceDetector | None = None) -> Detection:
+    def detect(self, image_bytes: bytes, *, store: bool = True, detector: FaceDetector | None = None,
+               time_left_s: float | None = None) -> Detection:
         """Detect faces in ``image_bytes`` and, unless ``store`` is false, keep image and result.
 
         Parameters
@@ -72,11 +118,16 @@ class FaceDetectionService:
             Keep the image and the detection; ``False`` only detects.
         detector
             Use this detector instead of the service's own for this call (per-request options).
+        time_left_s
+            Seconds the caller can wait; a detection predicted to take longer is refused
+            (``NotEnoughTime``) rather than started. ``None``: no deadline.
 
         Raises
         ------
         InvalidImage, UnsupportedImageFormat, ImageTooLarge
             Bad input; nothing is stored.
+        NotEnoughTime
+            Predicted not to finish within ``time_left_s``; nothing is stored.
         StorageError, StorageUnavailable
             A store failed; nothing half-written remains.
         """
@@ -86,16 +137,23 @@ class FaceDetectionService:
         image_bytes = bytes(image_bytes)
         detector = detector or self.detector
         identify(image_bytes, self.limits)  # cheap checks before hashing megabytes
+        info = probe(image_bytes, self.limits)  # the header only: plan before decoding
+        plan = plan_work(detector.name, detector.parameters, info.width, info.height, self.work_budget_mp)
+        parameters = recorded_parameters(detector, plan)
         sha256 = hashlib.sha256(image_bytes).hexdigest()
-        det_id = detection_id(sha256, detector)
+        det_id = detection_id(sha256, detector, parameters)
         if store:
             try:
                 return self.detections.get(det_id)
             except DetectionNotFound:
                 pass
+        predicted = self.work_rate.predict(plan, info.width * info.height)
+        if time_left_s is not None and predicted > time_left_s:
+            raise NotEnoughTime(f"The detection would take about {predicted:.0f} s; only {max(0.0, time_left_s):.0f} s "
+                                "are left to answer. Try again, or send a smaller image.")
         started = time.perf_counter()
-        decoded = decode(image_bytes, self.limits)
-        faces = detector.detect(decoded.pixels)
+        faces, decoded = detect_as_planned(detector, image_bytes, plan, self.limits)
+        self.work_rate.observe(plan.work, time.perf_counter() - started)
         detection = Detection(
             id=det_id,
             sha256=sha256,
@@ -104,7 +162,7 @@ class FaceDetectionService:
             height=decoded.height,
             faces=tuple(faces),
             detector=detector.name,
-            parameters=detector.parameters,
+            parameters=parameters,
             created_at=self._clock(),
             duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
         )

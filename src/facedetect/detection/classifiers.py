@@ -10,7 +10,6 @@ the others after the detection (``benchmarks/classifier_memory.py`` measured the
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import threading
@@ -18,14 +17,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from facedetect.core.budget import haar_pyramid
 from facedetect.errors import DetectionResourcesExhausted
 
 #: Bytes a Haar classifier keeps per pyramid pixel (measured 9.4-10.7 on OpenCV 4.14; rounded up).
 BYTES_PER_PYRAMID_PIXEL = 11
 #: Idle classifiers whose buffers are estimated above this are dropped, not kept (~2.2 MP at 1.1).
 KEEP_BYTES = 128 * 2**20
-#: The side of the Haar training window (``haarcascade_frontalface_default.xml``: 24 x 24).
-WINDOW = 24
 
 _ALLOCATION_FAILURES = ("insufficient memory", "failed to allocate", "out of memory")
 
@@ -39,21 +37,10 @@ def pyramid_buffer_bytes(
 ) -> int:
     """Estimated bytes a Haar classifier keeps after scanning a ``width`` x ``height`` image.
 
-    Sums the pixels of the pyramid levels ``detectMultiScale`` builds (the image shrunk by
-    ``scale_factor**i`` while the 24-pixel window fits, within ``min_size``/``max_size``).
+    The pixels of the pyramid levels ``detectMultiScale`` builds (:func:`facedetect.core.budget.haar_pyramid`,
+    which replays OpenCV's scale loop within ``min_size``/``max_size``) times the bytes each keeps.
     """
-    total = 0.0
-    factor = 1.0
-    low_w, low_h = min_size or (0, 0)
-    high_w, high_h = max_size or (0, 0)
-    while width / factor >= WINDOW and height / factor >= WINDOW:
-        window = WINDOW * factor
-        if max_size and (window > high_w or window > high_h):
-            break
-        if window >= low_w and window >= low_h:
-            total += math.floor(width / factor + 0.5) * math.floor(height / factor + 0.5)
-        factor *= scale_factor
-    return int(total * BYTES_PER_PYRAMID_PIXEL)
+    return int(haar_pyramid(width, height, scale_factor, min_size, max_size).pixels * BYTES_PER_PYRAMID_PIXEL)
 
 
 def is_allocation_failure(exc: BaseException) -> bool:

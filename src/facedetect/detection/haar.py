@@ -135,25 +135,31 @@ class HaarCascadeDetector:
         estimate = pyramid_buffer_bytes(width, height, self._scale_factor, sizes.get("minSize"), sizes.get("maxSize"))
         return self.classifiers.lend(estimate)
 
-    def detect(self, image: npt.NDArray[np.uint8]) -> list[Face]:
-        """Faces in a BGR (or grey) image, most confident first."""
+    def detect(self, image: npt.NDArray[np.uint8], *, scale: float = 1.0) -> list[Face]:
+        """Faces in a BGR (or grey) image, most confident first.
+
+        ``scale`` says the image was already shrunk by that factor from the original (the service
+        decodes large photos small): ``min_size`` and ``max_size``, in original pixels, shrink alike.
+        Boxes are in the pixels of ``image``.
+        """
         import cv2
 
         grey = image if image.ndim == 2 else cast("npt.NDArray[np.uint8]", cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
         height, width = grey.shape[:2]
-        small, scale = downscale(grey, self._max_dimension)
+        small, own = downscale(grey, self._max_dimension)
+        sizes = scale * own
         kwargs: dict[str, Any] = {}
         if self._min_size:
-            kwargs["minSize"] = tuple(max(1, round(v * scale)) for v in self._min_size)
+            kwargs["minSize"] = tuple(max(1, round(v * sizes)) for v in self._min_size)
         if self._max_size:
-            kwargs["maxSize"] = tuple(max(1, round(v * scale)) for v in self._max_size)
+            kwargs["maxSize"] = tuple(max(1, round(v * sizes)) for v in self._max_size)
         with self._classifier_for(small, kwargs) as classifier:
             boxes, neighbours = classifier.detectMultiScale2(
                 small, scaleFactor=self._scale_factor, minNeighbors=self._min_neighbors, **kwargs
             )
         faces = []
         for (x, y, w, h), n in zip(boxes, neighbours, strict=True):
-            box = box_to_original(x, y, w, h, scale=scale, image_width=width, image_height=height)
+            box = box_to_original(x, y, w, h, scale=own, image_width=width, image_height=height)
             if box is not None:
                 faces.append(Face(box=box, confidence=_confidence(int(n))))
         faces.sort(key=lambda f: f.confidence, reverse=True)

@@ -92,10 +92,15 @@ class YuNetDetector:
         model.setInputSize(size)
         return model
 
-    def detect(self, image: npt.NDArray[np.uint8]) -> list[Face]:
-        """Faces in a BGR image, most confident first, each with five landmarks."""
+    def detect(self, image: npt.NDArray[np.uint8], *, scale: float = 1.0) -> list[Face]:
+        """Faces in a BGR image, most confident first, each with five landmarks.
+
+        ``scale`` (how much the service already shrank the image) changes nothing here: YuNet has
+        no option in original pixels. Boxes and landmarks are in the pixels of ``image``.
+        """
         import cv2
 
+        del scale
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)  # type: ignore[assignment]
         height, width = image.shape[:2]

@@ -13,6 +13,10 @@ Observability (Powertools, service ``facedetect``): JSON logs with the request i
 ``correlation_id`` and the cold-start flag, never the request body; CloudWatch EMF metrics
 in the namespace ``facedetect`` — ``ImagesProcessed``, ``FacesDetected``,
 ``DetectionMilliseconds`` per invocation, ``Errors`` with a ``code`` dimension, ``ColdStart``.
+
+Deadline: a detection predicted not to finish :data:`DEADLINE_MARGIN_S` before the invocation's
+end (``context.get_remaining_time_in_millis()``) answers 503 ``not_enough_time`` with
+``Retry-After`` instead of being killed by the timeout.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ if TYPE_CHECKING:
 
 SERVICE = "facedetect"
 NAMESPACE = "facedetect"
+#: Seconds kept back from the invocation's remaining time for storing the result and answering:
+#: a detection predicted to end later is refused (503 + Retry-After) instead of being killed.
+DEADLINE_MARGIN_S = 3.0
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -108,7 +115,7 @@ def _build_service() -> FaceDetectionService:
 
 _services = LazyService(_build_service)
 metrics = EmfMetrics()
-app = create_app(_services, observer=metrics, eager_service=True)
+app = create_app(_services, observer=metrics, eager_service=True, deadline_margin_s=DEADLINE_MARGIN_S)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -100,15 +100,27 @@ class FaceDetectApp(ConcurrentRestResolver):
         Detectors built for per-request options.
     observer
         Receives each detection and error (the Lambda records metrics with it).
+    deadline_margin_s
+        With a value, detections must finish this many seconds before the Lambda context's
+        remaining time runs out (time to store and answer); ``None``: no deadline.
     """
 
     def __init__(self, service_factory: ServiceFactory | LazyService, *,
-                 observer: RequestObserver | None = None, detector_cache_size: int = 8) -> None:
+                 observer: RequestObserver | None = None, detector_cache_size: int = 8,
+                 deadline_margin_s: float | None = None) -> None:
         super().__init__(enable_validation=False)  # enabled per route: only routes with query parameters
         self.services = service_factory if isinstance(service_factory, LazyService) else LazyService(service_factory)
         self.detectors = DetectorCache(detector_cache_size)
         self.observer: RequestObserver = observer or NullObserver()
+        self.deadline_margin_s = deadline_margin_s
         self._openapi_cache: dict[str, str] = {}
+
+    def time_left_s(self) -> float | None:
+        """Seconds a detection may take in this request (``None``: no deadline)."""
+        remaining = getattr(self.lambda_context, "get_remaining_time_in_millis", None)
+        if self.deadline_margin_s is None or remaining is None:
+            return None
+        return float(remaining()) / 1000.0 - self.deadline_margin_s
 
     def refuse_event(self, exc: InvalidEvent) -> dict[str, Any]:
         self.observer.failed(exc.code, exc.http_status)
@@ -138,7 +150,7 @@ class FaceDetectApp(ConcurrentRestResolver):
 
 
 def create_app(service_factory: ServiceFactory | LazyService, *, observer: RequestObserver | None = None,
-               eager_service: bool = False) -> FaceDetectApp:
+               eager_service: bool = False, deadline_margin_s: float | None = None) -> FaceDetectApp:
     """Build the API around the service ``service_factory`` returns.
 
     Parameters
@@ -152,10 +164,13 @@ def create_app(service_factory: ServiceFactory | LazyService, *, observer: Reque
         Build the service before *every* route, so a configuration error answers every
         request with the 500 JSON error instead of only the routes that need storage
         (the Lambda uses this: a misconfigured function fails loudly from its first call).
+    deadline_margin_s
+        Refuse detections predicted to end less than this many seconds before the Lambda
+        context's deadline (503 ``not_enough_time``); ``None`` (the local server): no deadline.
     """
     from facedetect.entrypoints.rest.routes import register_routes
 
-    app = FaceDetectApp(service_factory, observer=observer)
+    app = FaceDetectApp(service_factory, observer=observer, deadline_margin_s=deadline_margin_s)
     register_error_handlers(app)
     if eager_service:
         app.use([_require_service])

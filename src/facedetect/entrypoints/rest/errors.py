@@ -1,7 +1,7 @@
 """The one mapping from failures to HTTP responses: ``{"error": {"code", "message", "request_id"}}``.
 
-* :class:`facedetect.errors.FaceDetectError` -> its ``http_status`` and ``code`` (503 adds
-  ``Retry-After``);
+* :class:`facedetect.errors.FaceDetectError` -> its ``http_status`` and ``code`` (an error with
+  ``retry_after_seconds``, e.g. ``StorageUnavailable`` or ``NotEnoughTime``, adds ``Retry-After``);
 * invalid query parameters (Powertools' request validation) -> 400 ``invalid_input``;
 * no route -> 405 ``method_not_allowed`` with ``Allow`` when the path exists with other
   methods (Powertools itself only answers 404), else 404 ``route_not_found``;

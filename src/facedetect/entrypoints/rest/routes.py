@@ -74,7 +74,7 @@ def register_routes(app: FaceDetectApp) -> None:
                    "max_dimension": max_dimension}
         detector = app.detectors.for_request(service.detector, options)
         image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
-        detection = service.detect(image, store=store, detector=detector)
+        detection = service.detect(image, store=store, detector=detector, time_left_s=app.time_left_s())
         app.observer.detected(detection)
         return _json({"faces": reference_faces(detection), "detection": detection_to_json(detection)})
 
