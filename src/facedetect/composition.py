@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from facedetect.core.imaging import ImageLimits
 from facedetect.core.ports import DetectionRepository, ImageStore
@@ -10,6 +10,10 @@ from facedetect.core.service import FaceDetectionService
 from facedetect.detection import create_detector
 from facedetect.errors import ConfigurationError
 from facedetect.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+    from facedetect.adapters.s3 import S3ImageStore
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FaceDetectionService:
@@ -50,6 +54,29 @@ def build_stores(settings: Settings) -> tuple[ImageStore, DetectionRepository]:
         from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
 
         return FilesystemImageStore(settings.data_dir), FilesystemDetectionRepository(settings.data_dir)
-    from facedetect.adapters.aws import build_aws_stores
-
     return build_aws_stores(settings)
+
+
+def build_aws_stores(settings: Settings) -> tuple[S3ImageStore, DynamoDBDetectionRepository]:
+    """The S3 image store and DynamoDB repository ``settings`` name, with their clients.
+
+    The adapters take clients and names; this is where ``FACEDETECT_S3_BUCKET``,
+    ``FACEDETECT_S3_PREFIX``, ``FACEDETECT_DYNAMODB_TABLE`` and ``FACEDETECT_AWS_ENDPOINT_URL``
+    become them.
+
+    Raises
+    ------
+    ConfigurationError
+        No bucket configured, or no AWS region.
+    """
+    if not settings.s3_bucket:
+        raise ConfigurationError("Invalid configuration: FACEDETECT_S3_BUCKET is required when "
+                                 "FACEDETECT_BACKEND=aws")
+    from facedetect.adapters.aws import dynamodb_client, s3_client
+    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+    from facedetect.adapters.s3 import S3ImageStore
+
+    endpoint = settings.aws_endpoint_url or None
+    images = S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3_client(endpoint))
+    detections = DynamoDBDetectionRepository(settings.dynamodb_table, client=dynamodb_client(endpoint))
+    return images, detections

@@ -1,4 +1,4 @@
-"""boto3 clients for the AWS backend, and the stores built from settings.
+"""boto3 clients for the AWS backend, and the lazy client the S3 and DynamoDB adapters share.
 
 The region comes from the standard variables (``AWS_REGION``, then ``AWS_DEFAULT_REGION``,
 then the shared config file); credentials from boto3's usual chain. Clients retry in
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from facedetect.adapters.aws_errors import translate
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
 from facedetect.errors import ConfigurationError, FaceDetectError
 
 if TYPE_CHECKING:
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
-
-    from facedetect.settings import Settings
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 15
@@ -95,18 +92,31 @@ def dynamodb_client(endpoint_url: str | None = None) -> DynamoDBClient:
             raise _creation_error("DynamoDB", exc) from exc
 
 
-def build_aws_stores(settings: Settings) -> tuple[S3ImageStore, DynamoDBDetectionRepository]:
-    """The S3 image store and DynamoDB repository ``settings`` describe, with their clients.
+ClientT = TypeVar("ClientT")
 
-    Raises
-    ------
-    ConfigurationError
-        No bucket configured, or no AWS region.
+
+class LazyClient(Generic[ClientT]):
+    """The client an adapter was given, or one made by ``create`` on first use (once, even under threads).
+
+    Parameters
+    ----------
+    client
+        A ready client, or ``None`` to create one when first needed.
+    create
+        Makes the client, e.g. :func:`s3_client`.
     """
-    if not settings.s3_bucket:
-        raise ConfigurationError("Invalid configuration: FACEDETECT_S3_BUCKET is required when "
-                                 "FACEDETECT_BACKEND=aws")
-    endpoint = settings.aws_endpoint_url or None
-    images = S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3_client(endpoint))
-    detections = DynamoDBDetectionRepository(settings.dynamodb_table, client=dynamodb_client(endpoint))
-    return images, detections
+
+    def __init__(self, client: ClientT | None, create: Callable[[], ClientT]) -> None:
+        self._client = client
+        self._create = create
+        self._lock = threading.Lock()
+
+    def get(self) -> ClientT:
+        """The client, created on the first call when none was given."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._create()
+                client = self._client
+        return client
