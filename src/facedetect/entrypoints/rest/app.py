@@ -149,12 +149,14 @@ def create_app(service_factory: ServiceFactory | LazyService, *, observer: Reque
         (the Lambda uses this: a misconfigured function fails loudly from its first call).
     """
     from facedetect.entrypoints.rest.routes import register_routes
+    from facedetect.entrypoints.rest.upload_routes import register_upload_routes
 
     app = FaceDetectApp(service_factory, observer=observer)
     register_error_handlers(app)
     if eager_service:
         app.use([_require_service])
     register_routes(app)
+    register_upload_routes(app)
     return app
 
 
