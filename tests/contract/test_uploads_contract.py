@@ -111,3 +111,21 @@ def test_unknown_uploads_are_404(transport: Transport) -> None:
         assert_error(transport.send("GET", f"/uploads/{upload_id}"), 404, "upload_not_found")
     assert_error(transport.send("PUT", f"/uploads/{'0' * 32}/content", b"x", {"Content-Type": "image/jpeg"},
                                 query={"expires": "1", "signature": "00"}), 404, "upload_not_found")
+
+
+def test_content_already_detected_needs_no_upload(transport: Transport) -> None:
+    import hashlib
+
+    data = imagegen.jpeg(imagegen.astronaut()[::-1])  # bytes no other test sends
+    digest = hashlib.sha256(data).hexdigest()
+
+    def ask(query: dict[str, str] | None = None) -> Any:
+        body = json.dumps({"content_type": "image/jpeg", "content_length": len(data), "sha256": digest}).encode()
+        return transport.send("POST", "/uploads", body, JSON, query=query)
+
+    assert set(assert_json(ask(), 201)) >= {"upload_id", "url"}  # not stored yet: upload it
+    direct = assert_json(transport.send("POST", "/faces", data, {"Content-Type": "image/jpeg"}), 200)
+    assert assert_json(ask(), 200) == {"status": "done", "detection": direct["detection"]}
+    assert set(assert_json(ask({"min_neighbors": "9"}), 201)) >= {"upload_id"}  # other options: another detection
+    bad = json.dumps({"content_type": "image/jpeg", "content_length": 5, "sha256": "xyz"}).encode()
+    assert_error(transport.send("POST", "/uploads", bad, JSON), 400, "invalid_input")

@@ -209,6 +209,26 @@ class UploadService:
         self.uploads.create(upload)
         return upload, target
 
+    def existing(self, sha256: str, options: Mapping[str, Any] | None = None) -> Detection | None:
+        """The stored detection of content ``sha256`` with these options, if any (nothing to upload then).
+
+        Raises
+        ------
+        InvalidInput
+            ``sha256`` is not 64 hex digits, or a bad detector option.
+        """
+        from facedetect.core.service import detection_id
+        from facedetect.errors import DetectionNotFound
+
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise InvalidInput("sha256 must be the 64 lower-case hex digits of the file's SHA-256.")
+        given = {name: value for name, value in (options or {}).items() if value is not None}
+        detector = self._detector(given) or self.detection.detector
+        try:
+            return self.detection.get(detection_id(sha256, detector))
+        except DetectionNotFound:
+            return None
+
     def status(self, upload_id: str) -> tuple[Upload, Detection | None]:
         """The upload and, when done, its detection; ``UploadNotFound`` for unknown ids."""
         if not is_upload_id(upload_id):

@@ -44,6 +44,9 @@ class _Strict(BaseModel):
 class UploadRequest(_Strict):
     content_type: str = Field(description="The image's media type: " + ", ".join(f.media_type for f in SUPPORTED))
     content_length: int = Field(ge=1, description="The file size, bytes (at most the service's byte limit).")
+    sha256: str | None = Field(None, description="Hex SHA-256 of the file: when its detection with these "
+                                                 "options is stored already, the answer is 200 with it and "
+                                                 "nothing needs uploading.")
 
 
 class UploadCreated(_Strict):
@@ -55,6 +58,11 @@ class UploadCreated(_Strict):
     fields: dict[str, str] = Field(description="Form fields to send before the file (POST).")
     expires_in: int = Field(description="Seconds the URL stays valid.")
     status_url: str = Field(description="GET it for the outcome.")
+
+
+class AlreadyDone(_Strict):
+    status: str = Field(description="done")
+    detection: DetectionOut
 
 
 class UploadError(_Strict):
@@ -125,7 +133,9 @@ def register_upload_routes(app: FaceDetectApp) -> None:
               summary="Start an upload of a large image (or many): get where to send the bytes",
               description="Send JSON {content_type, content_length}; the detector options go in the query, as on "
                           "POST /faces. Then send the bytes as the answer says and poll status_url.",
-              responses={201: {"description": "Where to send the bytes.",
+              responses={200: {"description": "Already done (the sha256 given): the stored detection.",
+                               "content": {"application/json": {"model": AlreadyDone}}},
+                         201: {"description": "Where to send the bytes.",
                                "content": {"application/json": {"model": UploadCreated}}},
                          **_errors(400, 413, 415, 500, 503)},
               openapi_extensions={"requestBody": {"required": True, "content": {
@@ -135,8 +145,13 @@ def register_upload_routes(app: FaceDetectApp) -> None:
         request = _upload_request(app)
         options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
                    "max_dimension": max_dimension}
-        upload, target = services.get().create(content_type=request.content_type,
-                                               content_length=request.content_length, options=options)
+        uploads = services.get()
+        if request.sha256 is not None:
+            found = uploads.existing(request.sha256.lower(), options)
+            if found is not None:
+                return _json({"status": "done", "detection": detection_to_json(found)})
+        upload, target = uploads.create(content_type=request.content_type, content_length=request.content_length,
+                                        options=options)
         base = _api_base(app)
         url = target.url if "://" in target.url else base + target.url
         return _json({"upload_id": upload.upload_id, "url": url, "method": target.method, "fields": target.fields,
