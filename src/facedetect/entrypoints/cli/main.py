@@ -17,9 +17,10 @@ from facedetect.entrypoints.cli import (
     detect_command,
     read_commands,
     serve_command,
+    submit_command,
 )
 
-_COMMANDS = (demo_command, detect_command, read_commands, serve_command, build_lambda_command)
+_COMMANDS = (demo_command, detect_command, read_commands, serve_command, build_lambda_command, submit_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
