@@ -131,3 +131,20 @@ def test_cors_for_presigned_posts_only_with_allowed_origins(template: dict[str, 
     [rule] = open_["CorsConfiguration"]["CorsRules"]
     assert "POST" in rule["AllowedMethods"]
     assert rule["AllowedOrigins"] == {"Fn::Split": [",", {"Ref": "AllowedOrigins"}]}
+
+
+def test_api_preflights_reach_the_function_without_a_key_on_every_path(template: dict[str, Any]) -> None:
+    [api] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    for path, item in paths.items():
+        if path == "/{proxy+}":
+            assert "x-amazon-apigateway-any-method" in item  # OPTIONS included
+            continue
+        options = item["options"]
+        assert "security" not in options, path  # browsers send no x-api-key on a preflight
+        assert options["x-amazon-apigateway-integration"]["type"] == "aws_proxy", path
+        assert "${FacedetectFunction.Arn}" in options["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    stack = Stack(template, AllowedOrigins="https://app.example.com")
+    [(name, _)] = [(n, f) for n, f in of_type(stack, "AWS::Serverless::Function").items()
+                   if f["Properties"]["Handler"].endswith(".handler")]
+    assert stack.properties(name)["Environment"]["Variables"]["FACEDETECT_ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
+from facedetect.entrypoints.rest.cors import CorsPolicy
 from facedetect.entrypoints.rest.detectors import DetectorCache
 from facedetect.entrypoints.rest.errors import register_error_handlers
 from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
@@ -108,6 +109,11 @@ class FaceDetectApp(ConcurrentRestResolver):
         self.detectors = DetectorCache(detector_cache_size)
         self.observer: RequestObserver = observer or NullObserver()
         self._openapi_cache: dict[str, str] = {}
+        self.cors = CorsPolicy()
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Resolve one proxy event, with CORS for allowed origins (:mod:`~facedetect.entrypoints.rest.cors`)."""
+        return self.cors.apply(event, self.allowed_methods, lambda: super(FaceDetectApp, self).resolve(event, context))
 
     @property
     def service(self) -> FaceDetectionService:
