@@ -78,9 +78,15 @@ def make_calls(count: int, distinct: int, seed: int = 7) -> list[Call]:
     return calls
 
 
+#: Uploads allowed to wait for a detection slot: every client's (the benchmark measures throughput, not refusals).
+WAITING_UPLOADS = 16
+
+
 def start_server(data_dir: Path, threads: int) -> tuple[subprocess.Popen[str], str, int]:
+    """``facedetect serve`` with ``threads`` detection slots, room for every client to wait, four read threads."""
     command = [sys.executable, "-m", "facedetect.entrypoints.cli.main", "serve", "--port", "0",
-               "--threads", str(threads), "--data-dir", str(data_dir)]
+               "--detections", str(threads), "--threads", str(threads + WAITING_UPLOADS + 4),
+               "--upload-wait", "300", "--data-dir", str(data_dir)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
     banner = process.stdout.readline()

@@ -7,6 +7,8 @@ except the YuNet fixture, which skips cleanly when the model is absent.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,43 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "facedetect"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 YUNET_MODEL = REPO_ROOT / ".." / "shared" / "data" / "models" / "face_detection_yunet_2026may.onnx"
+
+
+_USER_DIRS = ("XDG_DATA_HOME", "XDG_CACHE_HOME")
+_session_home: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point the per-user data and cache directories at a fresh temporary folder for the whole run.
+
+    No test (nor any process a test starts, which inherits the environment) writes to the real
+    home directory, or sees models or detections left there.
+    """
+    home = tempfile.mkdtemp(prefix="facedetect-tests-home-")
+    _session_home["root"] = home
+    for name in _USER_DIRS:
+        _session_home[name] = os.environ.get(name)
+        os.environ[name] = str(Path(home) / name.lower())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name in _USER_DIRS:
+        previous = _session_home.get(name)
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+    if _session_home.get("root"):
+        shutil.rmtree(str(_session_home["root"]), ignore_errors=True)
+
+
+@pytest.fixture
+def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Fresh, empty per-user data and cache directories for one test (``XDG_*_HOME`` under ``tmp_path``)."""
+    root = tmp_path / "home"
+    for name in _USER_DIRS:
+        monkeypatch.setenv(name, str(root / name.lower()))
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -11,6 +12,7 @@ from facedetect.core.imaging import ImageLimits, decode
 from facedetect.core.ports import FaceDetector
 from facedetect.detection import create_detector
 from facedetect.errors import InvalidImage, InvalidInput
+from facedetect.models import find_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,7 +44,8 @@ def detect_faces(
     detector
         ``"haar"`` (default, the reference system's detector) or ``"yunet"``.
     yunet_model
-        Path of the YuNet ``.onnx`` model, required for ``detector="yunet"``.
+        Path of the YuNet ``.onnx`` model for ``detector="yunet"``; default: the model
+        ``facedetect models download yunet`` cached.
     limits
         Byte and pixel bounds for encoded input (default 20 MiB, 50 MP).
     **options
@@ -59,7 +62,14 @@ def detect_faces(
     >>> faces = detect_faces("group.jpg")  # doctest: +SKIP
     >>> [f.box.to_xyxy() for f in faces]  # doctest: +SKIP
     """
+    if limits is not None and not isinstance(limits, ImageLimits):
+        raise InvalidInput(f"limits must be an ImageLimits, not {type(limits).__name__}.")
+    if yunet_model is not None and not isinstance(yunet_model, str | os.PathLike):
+        raise InvalidInput(f"yunet_model must be a path, not {type(yunet_model).__name__}.")
     model = os.fspath(yunet_model) if yunet_model is not None else None
+    if detector == "yunet" and model is None:  # the cached model; resolved here, so the detector cache keys on it
+        cached = find_model("yunet")
+        model = str(cached) if cached is not None else None
     try:
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
         found = _cached_detector(detector, model, key)
@@ -73,6 +83,8 @@ def _pixels(image: ImageInput, limits: ImageLimits) -> npt.NDArray[np.uint8]:
         return decode(bytes(image), limits).pixels
     if isinstance(image, str | os.PathLike):
         try:
+            if not stat.S_ISREG(os.stat(image).st_mode):  # a named pipe would block the read forever
+                raise InvalidImage(f"Cannot read {os.fspath(image)!r}: not a regular file.")
             with open(image, "rb") as fh:
                 data = fh.read(limits.max_bytes + 1)
         except OSError as exc:

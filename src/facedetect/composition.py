@@ -9,6 +9,7 @@ from facedetect.core.ports import DetectionRepository, ImageStore, UploadReposit
 from facedetect.core.service import FaceDetectionService
 from facedetect.core.uploads import DetectorFor, UploadService
 from facedetect.detection import create_detector
+from facedetect.errors import ConfigurationError
 from facedetect.settings import Settings, load_settings
 
 
@@ -27,6 +28,9 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FaceDetecti
     >>> service = bootstrap(backend="memory")
     >>> detection = service.detect(open("group.jpg", "rb").read())  # doctest: +SKIP
     """
+    if settings is not None and not isinstance(settings, Settings):
+        raise ConfigurationError(f"bootstrap() takes a Settings or keywords, not {type(settings).__name__}; "
+                                 f"e.g. bootstrap(backend={settings!r}).")
     if settings is None:
         settings = load_settings(**overrides)
     elif overrides:

@@ -36,6 +36,19 @@ class InvalidImage(InvalidInput):
     code = "invalid_image"
 
 
+class InvalidEvent(InvalidInput):
+    """The Lambda was given an event API Gateway would never send (missing method or path, wrong types)."""
+
+    code = "invalid_event"
+
+
+class UnsupportedMediaType(FaceDetectError):
+    """An upload's ``Content-Type`` is not an image, ``application/octet-stream`` or JSON."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
 class UnsupportedImageFormat(FaceDetectError):
     """The bytes are a recognisable image format that facedetect does not accept."""
 
@@ -88,6 +101,14 @@ class StorageUnavailable(StorageError):
     code = "storage_unavailable"
     http_status = 503
     retry_after_seconds = 1
+
+
+class DetectionResourcesExhausted(FaceDetectError):
+    """Memory ran out during a detection (OpenCV could not allocate); retrying later may succeed."""
+
+    code = "detection_resources_exhausted"
+    http_status = 503
+    retry_after_seconds = 5
 
 
 class ConfigurationError(FaceDetectError):

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from facedetect.core.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from facedetect.errors import ConfigurationError
+from facedetect.models import find_model
+from facedetect.userdirs import default_data_dir
 
 Backend = Literal["memory", "filesystem", "aws"]
 DetectorName = Literal["haar", "yunet"]
@@ -25,7 +27,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FACEDETECT_", extra="forbid", frozen=True)
 
     backend: Backend = Field("filesystem", description="Where images and detections are kept.")
-    data_dir: Path = Field(Path("./facedetect-data"), description="Directory of the filesystem backend.")
+    data_dir: Path = Field(default_factory=default_data_dir,
+                           description="Directory of the filesystem backend (default: the per-user data directory).")
+    server_detections: int | None = Field(None, ge=1, le=256,
+                                          description="Local server: detections at once (default: one per core).")
+    server_upload_wait: float = Field(5.0, ge=0, le=300,
+                                      description="Local server: seconds an upload waits for a detection slot.")
 
     detector: DetectorName = Field("haar", description="Face detector.")
     cascade: str = Field("haarcascade_frontalface_default.xml", description="Haar cascade file name.")
@@ -50,14 +57,16 @@ class Settings(BaseSettings):
     def _required_together(self) -> Settings:
         if self.backend == "aws" and not self.s3_bucket:
             raise ValueError("FACEDETECT_S3_BUCKET is required when FACEDETECT_BACKEND=aws")
-        if self.detector == "yunet" and self.yunet_model is None:
-            raise ValueError("FACEDETECT_YUNET_MODEL is required when FACEDETECT_DETECTOR=yunet")
+        if self.detector == "yunet" and self.yunet_model is None and find_model("yunet") is None:
+            raise ValueError("FACEDETECT_DETECTOR=yunet needs a model: run 'facedetect models download yunet' "
+                             "or set FACEDETECT_YUNET_MODEL")
         return self
 
     def detector_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`facedetect.detection.create_detector`."""
         if self.detector == "yunet":
-            return {"yunet_model": str(self.yunet_model), "score_threshold": self.yunet_score_threshold,
+            model = str(self.yunet_model) if self.yunet_model else None  # None: the cached model
+            return {"yunet_model": model, "score_threshold": self.yunet_score_threshold,
                     "max_dimension": self.max_dimension}
         return {"cascade": self.cascade, "scale_factor": self.scale_factor, "min_neighbors": self.min_neighbors,
                 "min_size": self.min_size, "max_size": self.max_size, "max_dimension": self.max_dimension}

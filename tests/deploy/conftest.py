@@ -43,7 +43,7 @@ def _runs_python312(candidate: str) -> bool:
 
 def find_python312() -> str | None:
     """A working CPython 3.12 with venv and ensurepip (a pyenv shim may exist and still fail)."""
-    candidates = [os.environ.get("FACEDETECT_PYTHON312")]
+    candidates = [os.environ.get("FACEDETECT_PYTHON312")]  # the tests' own override, not a setting
     if sys.version_info[:2] == (3, 12):
         candidates.append(sys.executable)
     for root in (os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv"), "/root/.pyenv"):
@@ -54,6 +54,15 @@ def find_python312() -> str | None:
         if _runs_python312(candidate):
             return candidate
     return None
+
+
+@pytest.fixture(scope="session")
+def python312() -> str:
+    """A working Python 3.12 (the runtime's), or the test skips."""
+    found = find_python312()
+    if found is None:
+        pytest.skip("no working Python 3.12 interpreter found (set FACEDETECT_PYTHON312 to one)")
+    return found
 
 
 def _pypi_reachable() -> bool:
@@ -70,48 +79,66 @@ def needs_pypi() -> None:
         pytest.skip(f"PyPI is unreachable ({PYPI_PROBE}): the artifact is built from downloaded wheels")
 
 
+def _build(output: Path, arch: str, python312: str) -> BuiltArtifact:
+    """``facedetect build-lambda`` as a user runs it, bytecode compiled by ``python312``."""
+    command = [sys.executable, "-m", "facedetect.entrypoints.cli.main", "build-lambda", "--arch", arch,
+               "--output", str(output), "--bytecode-python", python312]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return BuiltArtifact(output, arch, done.stdout)
+
+
 @pytest.fixture(scope="session")
-def build_artifact(needs_pypi: None, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], BuiltArtifact]:
+def build_artifact(needs_pypi: None, python312: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], BuiltArtifact]:
     """Build (once per session and architecture) the zip with the real ``facedetect build-lambda``."""
     built: dict[str, BuiltArtifact] = {}
 
     def build(arch: str) -> BuiltArtifact:
         if arch not in built:
-            output = tmp_path_factory.mktemp(f"lambda-{arch}") / "facedetect-lambda.zip"
-            command = [sys.executable, "-m", "facedetect.entrypoints.cli.main", "build-lambda",
-                       "--arch", arch, "--output", str(output)]
-            done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-            assert done.returncode == 0, done.stdout + done.stderr
-            built[arch] = BuiltArtifact(output, arch, done.stdout)
+            built[arch] = _build(tmp_path_factory.mktemp(f"lambda-{arch}") / "facedetect-lambda.zip", arch, python312)
         return built[arch]
 
     return build
 
 
 @pytest.fixture(scope="session")
-def unzipped_x86_64(build_artifact: Callable[[str], BuiltArtifact],
-                    tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The x86_64 artifact unzipped into an empty directory, as Lambda's /var/task."""
-    task_root = tmp_path_factory.mktemp("var-task")
+def rebuilt_x86_64(needs_pypi: None, python312: str, tmp_path_factory: pytest.TempPathFactory) -> BuiltArtifact:
+    """A second, independent x86_64 build of the same tree, into another directory."""
+    return _build(tmp_path_factory.mktemp("lambda-x86_64-again") / "elsewhere.zip", "x86_64", python312)
+
+
+def unzip(artifact: Path, task_root: Path) -> Path:
+    """``artifact`` unzipped into the empty directory ``task_root``, as Lambda's /var/task."""
+    task_root.mkdir(parents=True, exist_ok=True)
     assert not any(task_root.iterdir())
-    with zipfile.ZipFile(build_artifact("x86_64").path) as archive:
+    with zipfile.ZipFile(artifact) as archive:
         archive.extractall(task_root)
     return task_root
 
 
+#: The boto3 of the newest runtime, and the 1.34 line (botocore 1.34.x) older python3.12 runtimes carry.
+BOTO3_SPECS = ("boto3", "boto3<1.35")
+
+
 @pytest.fixture(scope="session")
-def lambda_python(needs_pypi: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of a fresh Python 3.12 venv holding only boto3, as the Lambda runtime has."""
-    base = find_python312()
-    if base is None:
-        pytest.skip("no working Python 3.12 interpreter found (set FACEDETECT_PYTHON312 to one)")
-    venv = tmp_path_factory.mktemp("lambda-runtime") / "venv"
-    subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
-    python = venv / "bin" / "python"
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "boto3"],
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, done.stderr
-    return python
+def lambda_python(needs_pypi: None, python312: str,
+                  tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The python of a fresh Python 3.12 venv holding only boto3 of ``spec``, once per spec and session."""
+    venvs: dict[str, Path] = {}
+
+    def create(spec: str) -> Path:
+        if spec not in venvs:
+            venv = tmp_path_factory.mktemp("lambda-runtime") / "venv"
+            subprocess.run([python312, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+            python = venv / "bin" / "python"
+            done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                   spec], capture_output=True, text=True, timeout=600, check=False)
+            assert done.returncode == 0, done.stderr
+            venvs[spec] = python
+        return venvs[spec]
+
+    return create
 
 
 @pytest.fixture(scope="module")

@@ -169,7 +169,7 @@ def test_role_may_touch_only_this_bucket_table_and_log_group(template: dict[str,
         "sqs": [{"Fn::GetAtt": ["UploadsQueue", "Arn"]}],
     }
     role = stack.properties(_single(stack, "AWS::IAM::Role"))
-    assert "ManagedPolicyArns" not in role
+    assert role.get("ManagedPolicyArns") is None  # X-Ray's managed policy only with EnableTracing
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     assert statements
     for statement in statements:
@@ -236,3 +236,65 @@ def test_outputs_name_the_api_url_bucket_and_table(template: dict[str, Any]) -> 
     outputs = template["Outputs"]
     assert {"ApiUrl", "BucketName", "TableName"} <= set(outputs)
     assert "${StageName}" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
+
+
+def test_api_is_redeployed_on_every_stack_update(template: dict[str, Any]) -> None:
+    # SAM's deployment hash does not see the security `!If`: without this, switching EnableApiKey
+    # would leave the old deployment (with or without keys) serving.
+    stack = Stack(template)
+    assert stack.properties(_single(stack, "AWS::Serverless::Api"))["AlwaysDeploy"] is True
+
+
+def test_stage_is_throttled_with_and_without_an_api_key(template: dict[str, Any]) -> None:
+    every_method = {"ResourcePath": "/*", "HttpMethod": "*",
+                    "ThrottlingRateLimit": {"Ref": "ThrottleRateLimit"},
+                    "ThrottlingBurstLimit": {"Ref": "ThrottleBurstLimit"}}
+    for enable_api_key in ("false", "true"):
+        stack = Stack(template, EnableApiKey=enable_api_key)
+        settings = stack.properties(_single(stack, "AWS::Serverless::Api"))["MethodSettings"]
+        assert every_method in settings, enable_api_key
+    rate, burst = template["Parameters"]["ThrottleRateLimit"], template["Parameters"]["ThrottleBurstLimit"]
+    assert rate["Type"] == burst["Type"] == "Number" and rate["MinValue"] >= 1 and burst["MinValue"] >= 1
+    assert 1 <= rate["Default"] <= burst["Default"] <= 1000  # on by default, far below the account's 10,000 rps
+
+
+def test_reserved_concurrency_is_unset_unless_a_positive_number_is_given(template: dict[str, Any]) -> None:
+    name, _ = _function(template)
+    for unset in ("", "0"):
+        assert Stack(template, ReservedConcurrency=unset).properties(name)["ReservedConcurrentExecutions"] is None
+    assert Stack(template).properties(name)["ReservedConcurrentExecutions"] is None
+    reserved = Stack(template, ReservedConcurrency="25")
+    assert reserved.evaluate(reserved.properties(name)["ReservedConcurrentExecutions"]) == "25"
+    pattern = template["Parameters"]["ReservedConcurrency"]["AllowedPattern"]
+    assert [v for v in ("", "0", "5", "1000") if re.fullmatch(pattern, v)] == ["", "0", "5", "1000"]
+    assert not [v for v in ("-1", "ten", "1.5", " 5") if re.fullmatch(pattern, v)]
+
+
+def test_tracing_is_off_by_default_and_complete_when_enabled(template: dict[str, Any]) -> None:
+    name, _ = _function(template)
+    xray = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}
+
+    off = Stack(template)
+    assert off.properties(name)["Tracing"] == "PassThrough"
+    assert off.properties(_single(off, "AWS::Serverless::Api"))["TracingEnabled"] is False
+    assert off.properties(_single(off, "AWS::IAM::Role")).get("ManagedPolicyArns") is None
+
+    on = Stack(template, EnableTracing="true")
+    assert on.properties(name)["Tracing"] == "Active"
+    assert on.properties(_single(on, "AWS::Serverless::Api"))["TracingEnabled"] is True
+    assert on.properties(_single(on, "AWS::IAM::Role"))["ManagedPolicyArns"] == [xray]
+
+    # With an existing role nothing IAM is created or changed: that role must allow X-Ray itself.
+    academy = Stack(template, EnableTracing="true", ExistingRoleArn=LAB_ROLE)
+    assert academy.properties(name)["Tracing"] == "Active"
+    assert academy.evaluate(academy.properties(name)["Role"]) == LAB_ROLE
+    assert not [r for r in academy.resources().values() if r["Type"].startswith("AWS::IAM::")]
+
+
+def test_local_sam_state_is_not_committed() -> None:
+    if not (TEMPLATE.parent / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    paths = [".aws-sam/build/template.yaml", "samconfig.toml"]
+    done = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=TEMPLATE.parent,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.stdout.split() == paths, done.stdout + done.stderr

@@ -40,7 +40,7 @@ def test_public_names_survive_importing_every_submodule_first() -> None:
             "from facedetect import bootstrap, detect_faces, Settings, FaceDetectionService\n"
             "import inspect\n"
             "print(all(inspect.isfunction(f) for f in (bootstrap, detect_faces)), inspect.isclass(Settings))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
 

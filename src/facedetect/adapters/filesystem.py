@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from facedetect.core.domain import Detection
@@ -27,6 +28,9 @@ from facedetect.core.serialization import detection_from_json, detection_to_json
 from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput, StorageError
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+_TEMP_PREFIX = ".tmp-"  # what _write_once names its temporary files
+#: Age after which a temporary file is a leftover of a killed writer, seconds.
+STALE_TEMP_SECONDS = 3600.0
 
 
 def _check_key(key: str, what: str) -> str:
@@ -65,6 +69,28 @@ class _DataDir:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"Cannot create the data directory {self.path}: {exc.strerror}.") from None
+
+    def remove_stale_temp_files(self, *, older_than_seconds: float = STALE_TEMP_SECONDS) -> int:
+        """Delete ``.tmp-*`` files a killed writer left behind; return how many went.
+
+        Only files last modified more than ``older_than_seconds`` ago: a write in progress
+        (this process's or another's) touches its file within milliseconds of creating it.
+        Anything that is not a regular file, or vanishes meanwhile, is left alone.
+        """
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        try:
+            entries = list(os.scandir(self.path))
+        except OSError:
+            return 0
+        for entry in entries:
+            if not entry.name.startswith(_TEMP_PREFIX):
+                continue
+            with contextlib.suppress(OSError):  # gone already (another sweep), or not ours to remove
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
 
 
 class FilesystemImageStore(_DataDir):

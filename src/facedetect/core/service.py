@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from facedetect.core.domain import Detection
 from facedetect.core.imaging import ImageLimits, decode, identify
 from facedetect.core.ports import DetectionRepository, FaceDetector, ImageStore, Page
-from facedetect.errors import DetectionNotFound
+from facedetect.errors import DetectionNotFound, InvalidInput
 
 
 def detection_id(image_sha256: str, detector: FaceDetector) -> str:
@@ -80,6 +80,10 @@ class FaceDetectionService:
         StorageError, StorageUnavailable
             A store failed; nothing half-written remains.
         """
+        if not isinstance(image_bytes, bytes | bytearray | memoryview):
+            raise InvalidInput(f"detect() takes the image's bytes, not {type(image_bytes).__name__}; for a file, "
+                               "pass open(path, 'rb').read(), or use facedetect.detect_faces(path).")
+        image_bytes = bytes(image_bytes)
         detector = detector or self.detector
         identify(image_bytes, self.limits)  # cheap checks before hashing megabytes
         sha256 = hashlib.sha256(image_bytes).hexdigest()

@@ -1,8 +1,17 @@
 """Build the Lambda deployment zip: the project's wheel and its manylinux dependencies, pruned.
 
-The zip holds the packages at its root (Lambda puts ``/var/task`` on ``sys.path``), is
-reproducible (sorted entries, fixed timestamps, normalised permissions) and is refused,
+The zip holds the packages at its root (Lambda puts ``/var/task`` on ``sys.path``) with
+bytecode compiled for the runtime's Python (:mod:`facedetect.deploy.bytecode`), and is refused,
 before anything is written, when its unzipped size exceeds Lambda's 250 MB limit.
+
+It is byte-reproducible: the same source tree and the same resolved wheels give the same
+sha256 (sorted entries, fixed timestamps, normalised permissions, ``RECORD`` files rewritten
+to what the zip holds, deterministic unchecked-hash bytecode). pip resolves the newest
+versions the requirements allow, so a build on a later day may pick newer wheels.
+
+Steps, in order: install the wheels, :func:`~facedetect.deploy.prune.prune`, add the extra
+files (``extra_files``: archive path -> local file, e.g. a model), compile, rewrite ``RECORD``
+files, check the size, zip.
 
 Examples
 --------
@@ -18,12 +27,14 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from facedetect.deploy import BuildError
+from facedetect.deploy.bytecode import Compiled, compile_tree, find_interpreter
 from facedetect.deploy.prune import Pruned, prune
+from facedetect.deploy.record import rewrite_records
 from facedetect.deploy.wheels import (
     ARCHITECTURES,
     build_project_wheel,
@@ -53,6 +64,8 @@ class BuildReport:
     unzipped_bytes: int
     largest: tuple[tuple[str, int], ...]
     pruned: Pruned
+    #: ``None`` when built without bytecode (``bytecode=False``).
+    bytecode: Compiled | None = None
 
 
 def find_source_root(start: Path | None = None) -> Path:
@@ -107,6 +120,49 @@ def write_zip(root: Path, output: Path) -> int:
     return output.stat().st_size
 
 
+def check_extra_files(extra_files: Mapping[str, Path]) -> None:
+    """Refuse, before any work, an archive path outside the zip or a local file that is missing."""
+    for name, local in sorted(extra_files.items()):
+        archive_path = PurePosixPath(name)
+        if archive_path.is_absolute() or ".." in archive_path.parts or not archive_path.parts:
+            raise BuildError(f"Extra file {name!r}: the archive path must be relative, inside the zip.")
+        if not Path(local).is_file():
+            raise BuildError(f"Extra file {name!r}: {local} is not a file.")
+
+
+def add_extra_files(root: Path, extra_files: Mapping[str, Path]) -> None:
+    """Copy each local file of ``extra_files`` (archive path -> file) into ``root`` at its archive path.
+
+    Raises
+    ------
+    BuildError
+        As :func:`check_extra_files`, or an archive path names a file the install already holds.
+    """
+    check_extra_files(extra_files)
+    for name, local in sorted(extra_files.items()):
+        target = root.joinpath(*PurePosixPath(name).parts)
+        if target.exists():
+            raise BuildError(f"Extra file {name!r} would replace a file of the installed packages.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, target)
+
+
+def resolve_bytecode_python(python_version: str, bytecode_python: str | None) -> str:
+    """The interpreter that compiles the bytecode: ``bytecode_python``, else one found on this machine.
+
+    Raises
+    ------
+    BuildError
+        No Python ``python_version`` is available: say how to get one or to build without bytecode.
+    """
+    found = bytecode_python or find_interpreter(python_version)
+    if found is None:
+        raise BuildError(f"No Python {python_version} found to compile the bytecode the python{python_version} "
+                         f"runtime loads (python{python_version} on PATH or a pyenv version). Install it, pass "
+                         f"--bytecode-python PATH, or build with --no-bytecode (slower cold starts).")
+    return found
+
+
 def build_lambda_zip(
     output: Path,
     *,
@@ -114,6 +170,9 @@ def build_lambda_zip(
     python_version: str = DEFAULT_PYTHON,
     source: Path | None = None,
     limit: int = LAMBDA_UNZIPPED_LIMIT,
+    bytecode: bool = True,
+    bytecode_python: str | None = None,
+    extra_files: Mapping[str, Path] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Build the deployment zip for a ``python<python_version>`` Lambda on ``arch``.
@@ -130,13 +189,20 @@ def build_lambda_zip(
         The facedetect source tree; default: the one this package was installed from.
     limit
         Largest unzipped size accepted, bytes (default Lambda's 250 MB).
+    bytecode
+        Ship ``__pycache__/*.cpython-XY.pyc`` compiled by Python ``python_version``.
+    bytecode_python
+        That interpreter; default: found on this machine (:func:`resolve_bytecode_python`).
+    extra_files
+        Archive path (``facedetect/models/x.onnx``) -> local file, added after pruning.
     log
         Called with a line before each slow step.
 
     Raises
     ------
     BuildError
-        pip failed, no source tree, or the unzipped size is over ``limit`` (nothing written).
+        pip failed, no source tree, no Python ``python_version`` for the bytecode, a bad extra
+        file, or the unzipped size is over ``limit`` (nothing written in any case).
     """
     say = log or (lambda _line: None)
     if arch not in ARCHITECTURES:
@@ -144,6 +210,8 @@ def build_lambda_zip(
     if not re.fullmatch(r"3\.\d{1,2}", python_version):
         raise BuildError(f"Python version must look like 3.12, not {python_version!r}.")
     source = (source or find_source_root()).resolve()
+    check_extra_files(extra_files or {})
+    interpreter = resolve_bytecode_python(python_version, bytecode_python) if bytecode else None
     with tempfile.TemporaryDirectory(prefix="facedetect-lambda-") as tmp:
         wheel_dir, stage = Path(tmp) / "wheel", Path(tmp) / "stage"
         wheel_dir.mkdir()
@@ -154,6 +222,12 @@ def build_lambda_zip(
         say(f"installing {wheel.name} + {', '.join(extras) or 'no extras'} for python{python_version} {arch}")
         install_for_lambda(stage, [str(wheel), *extras], arch=arch, python_version=python_version)
         pruned = prune(stage)
+        add_extra_files(stage, extra_files or {})
+        compiled = None
+        if interpreter is not None:
+            say(f"compiling bytecode with {interpreter}")
+            compiled = compile_tree(stage, interpreter, python_version)
+        rewrite_records(stage, extra=tuple(sorted(extra_files or {})))
         files, unzipped = tree_size(stage)
         largest = largest_entries(stage)
         if unzipped > limit:
@@ -163,7 +237,8 @@ def build_lambda_zip(
         say(f"writing {output}")
         zipped = write_zip(stage, output)
     return BuildReport(output=output, arch=arch, python_version=python_version, files=files,
-                       zipped_bytes=zipped, unzipped_bytes=unzipped, largest=largest, pruned=pruned)
+                       zipped_bytes=zipped, unzipped_bytes=unzipped, largest=largest, pruned=pruned,
+                       bytecode=compiled)
 
 
 def describe(report: BuildReport) -> str:
@@ -177,6 +252,13 @@ def describe(report: BuildReport) -> str:
         f"  left out: {', '.join(report.pruned.distributions) or 'nothing runtime-provided'}; tests, caches, "
         f"scripts ({report.pruned.files} files, {report.pruned.bytes / _MIB:.1f} MiB)",
     ]
+    if report.bytecode is None:
+        lines.append("  bytecode: none (--no-bytecode): every cold start compiles the sources")
+    else:
+        compiled = report.bytecode
+        lines.append(f"  bytecode: {compiled.files} .pyc (unchecked-hash) by {compiled.interpreter}"
+                     + (f"; {len(compiled.failed)} sources do not compile, left as source" if compiled.failed
+                        else ""))
     if report.zipped_bytes > DIRECT_UPLOAD_LIMIT:
         lines.append("  over 50 MiB zipped: deploy it through S3 (sam deploy does), not a direct upload")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from typing import Any
 
 from facedetect.core.ports import FaceDetector
 from facedetect.errors import InvalidInput
+from facedetect.models import find_model
 
 DETECTORS = ("haar", "yunet")
 
@@ -14,7 +15,8 @@ def create_detector(kind: str = "haar", *, yunet_model: str | None = None, **opt
     """Create a ``haar`` or ``yunet`` detector with the given options.
 
     ``options`` are the keyword arguments of :class:`~facedetect.detection.haar.HaarCascadeDetector`
-    or :class:`~facedetect.detection.yunet.YuNetDetector`; ``None`` values mean "default".
+    or :class:`~facedetect.detection.yunet.YuNetDetector`; ``None`` values mean "default". Without
+    ``yunet_model``, ``yunet`` uses the model ``facedetect models download yunet`` cached.
     """
     options = {k: v for k, v in options.items() if v is not None}
     if kind == "haar":
@@ -24,7 +26,9 @@ def create_detector(kind: str = "haar", *, yunet_model: str | None = None, **opt
     if kind == "yunet":
         from facedetect.detection.yunet import YuNetDetector
 
-        if not yunet_model:
-            raise InvalidInput("The yunet detector needs a model path (FACEDETECT_YUNET_MODEL or --yunet-model).")
-        return YuNetDetector(yunet_model, **options)
+        model = yunet_model or find_model("yunet")
+        if not model:
+            raise InvalidInput("The yunet detector needs a model: run 'facedetect models download yunet', "
+                               "or give its path (FACEDETECT_YUNET_MODEL, --yunet-model).")
+        return YuNetDetector(model, **options)
     raise InvalidInput(f"Unknown detector {kind!r}; choose one of: {', '.join(DETECTORS)}.")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-import threading
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, cast
 
 from facedetect.core.domain import Face
 from facedetect.detection._options import float_in_range, positive_int_or_none, size_or_none
+from facedetect.detection.classifiers import ClassifierPool, IdleBudget, pyramid_buffer_bytes
 from facedetect.detection.scaling import box_to_original, downscale
 from facedetect.errors import DetectorError, InvalidInput
 
@@ -70,12 +71,15 @@ class HaarCascadeDetector:
     max_dimension
         If set, images whose longer side exceeds it are shrunk before detection (faster,
         misses tiny faces); boxes are mapped back to original pixels.
+    idle_budget
+        Shared by several detectors: bounds the memory their idle classifiers hold together.
 
     Notes
     -----
-    OpenCV classifiers are not thread-safe, so each thread gets its own, loaded from the
-    installed cascade file the first time that thread detects. The first load happens in
-    the constructor so that a bad cascade fails at start-up.
+    OpenCV classifiers are not thread-safe, so each detection borrows one from
+    :attr:`classifiers`, a small pool that drops classifiers after large images (their
+    buffers grow to the largest image pyramid scanned). The first load happens in the
+    constructor so that a bad cascade fails at start-up.
     """
 
     name = "haar"
@@ -89,6 +93,7 @@ class HaarCascadeDetector:
         min_size: int | tuple[int, int] | None = None,
         max_size: int | tuple[int, int] | None = None,
         max_dimension: int | None = None,
+        idle_budget: IdleBudget | None = None,
     ) -> None:
         # A step barely above 1 builds an almost endless pyramid: 1.01 is the smallest that finishes.
         self._scale_factor = float_in_range("scale_factor", scale_factor, low=MIN_SCALE_FACTOR, high=4.0)
@@ -98,8 +103,9 @@ class HaarCascadeDetector:
         self._max_dimension = positive_int_or_none("max_dimension", max_dimension, minimum=32)
         self._cascade = cascade
         self._path = cascade_path(cascade)
-        self._local = threading.local()
-        self._classifier()  # fail fast on an unreadable cascade
+        #: The idle classifiers of this detector (see :mod:`facedetect.detection.classifiers`).
+        self.classifiers = ClassifierPool(self._load_classifier, budget=idle_budget)
+        self.classifiers.warm()  # fail fast on an unreadable cascade
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -112,19 +118,22 @@ class HaarCascadeDetector:
             "max_dimension": self._max_dimension,
         }
 
-    def _classifier(self) -> Any:
-        classifier = getattr(self._local, "classifier", None)
-        if classifier is None:
-            import cv2
+    def _load_classifier(self) -> Any:
+        import cv2
 
-            try:
-                classifier = cv2.CascadeClassifier(self._path)
-            except (cv2.error, SystemError):  # OpenCV raises (wrapped) on a file that is not a cascade
-                classifier = None
-            if classifier is None or classifier.empty():
-                raise DetectorError(f"OpenCV could not load the cascade {self._path!r}.")
-            self._local.classifier = classifier
+        try:
+            classifier = cv2.CascadeClassifier(self._path)
+        except (cv2.error, SystemError):  # OpenCV raises (wrapped) on a file that is not a cascade
+            classifier = None
+        if classifier is None or classifier.empty():
+            raise DetectorError(f"OpenCV could not load the cascade {self._path!r}.")
         return classifier
+
+    def _classifier_for(self, grey: npt.NDArray[np.uint8], sizes: dict[str, Any]) -> AbstractContextManager[Any]:
+        """A classifier lent for scanning ``grey`` with ``sizes`` (``minSize``/``maxSize``)."""
+        height, width = grey.shape[:2]
+        estimate = pyramid_buffer_bytes(width, height, self._scale_factor, sizes.get("minSize"), sizes.get("maxSize"))
+        return self.classifiers.lend(estimate)
 
     def detect(self, image: npt.NDArray[np.uint8]) -> list[Face]:
         """Faces in a BGR (or grey) image, most confident first."""
@@ -138,9 +147,10 @@ class HaarCascadeDetector:
             kwargs["minSize"] = tuple(max(1, round(v * scale)) for v in self._min_size)
         if self._max_size:
             kwargs["maxSize"] = tuple(max(1, round(v * scale)) for v in self._max_size)
-        boxes, neighbours = self._classifier().detectMultiScale2(
-            small, scaleFactor=self._scale_factor, minNeighbors=self._min_neighbors, **kwargs
-        )
+        with self._classifier_for(small, kwargs) as classifier:
+            boxes, neighbours = classifier.detectMultiScale2(
+                small, scaleFactor=self._scale_factor, minNeighbors=self._min_neighbors, **kwargs
+            )
         faces = []
         for (x, y, w, h), n in zip(boxes, neighbours, strict=True):
             box = box_to_original(x, y, w, h, scale=scale, image_width=width, image_height=height)

@@ -117,7 +117,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     with metrics.invocation():
         result = app.resolve(event, context)
-    logger.info("Request served", method=event.get("httpMethod"), path=event.get("path"),
+    request = event if isinstance(event, dict) else {}  # any event gets an answer, even one that is not a dict
+    logger.info("Request served", method=request.get("httpMethod"), path=request.get("path"),
                 status=result["statusCode"], duration_ms=round((time.perf_counter() - started) * 1000, 1))
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -53,10 +54,11 @@ def test_detect_on_a_mixed_folder_reports_each_file_and_stores_only_the_good_one
     assert result.returncode == 1, "a failed file must make the exit status non-zero"
     assert "Traceback" not in result.stderr + result.stdout
     by_name = {Path(r["path"]).name: r for r in _lines(result.stdout)}
-    assert set(by_name) == {"astronaut.jpg", "group.png", "shapes.webp", "notes.txt", "random.jpg", "empty.png",
-                            "truncated.jpg", "bomb.png"}, "hidden files are skipped, nested folders are not"
+    assert set(by_name) == {"astronaut.jpg", "group.png", "shapes.webp", "random.jpg", "empty.png",
+                            "truncated.jpg", "bomb.png"}, "hidden and non-image files are skipped, nested folders not"
+    assert f"facedetect: skipped 1 file(s) not named as images ({mixed_dir / 'notes.txt'})" in result.stderr
     codes = {name: r["error"]["code"] for name, r in by_name.items() if "error" in r}
-    assert codes == {"notes.txt": "invalid_image", "random.jpg": "invalid_image", "empty.png": "invalid_image",
+    assert codes == {"random.jpg": "invalid_image", "empty.png": "invalid_image",
                      "truncated.jpg": "invalid_image", "bomb.png": "image_too_large"}
     for name in codes:  # one readable line on stderr per failed file
         assert any(line.startswith("facedetect: ") and name in line for line in result.stderr.splitlines())
@@ -111,10 +113,10 @@ def test_show_and_list_read_back_what_detect_stored(tmp_path: Path, capsys: pyte
     assert [f["x1"] for f in shown["faces"]] == [f["x1"] for f in target["faces"]]
 
 
-def test_show_unknown_id_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["show", "0123456789abcdef", "--data-dir", str(tmp_path)]) == 2
+def test_show_unknown_id_is_a_clear_error_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "0123456789abcdef", "--data-dir", str(tmp_path)]) == 1  # not found; 2 is for usage
     err = capsys.readouterr().err
-    assert err.startswith("facedetect: error: ") and "0123456789abcdef" in err
+    assert err.startswith("facedetect: ") and "0123456789abcdef" in err and err.count("\n") == 1
 
 
 def test_bad_configuration_fails_in_one_line(tmp_path: Path) -> None:
@@ -158,12 +160,68 @@ def test_max_dimension_and_haar_options_are_honoured(tmp_path: Path, capsys: pyt
     assert boxes("--min-size", "2000") == [], "no face can be 2000 px wide here"
 
 
-def test_demo_runs_with_nothing_set_up(tmp_path: Path) -> None:
-    result = _run("demo", cwd=tmp_path)
+def test_demo_runs_with_nothing_set_up_and_its_hint_runs_as_printed(tmp_path: Path, user_dirs: Path) -> None:
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    result = _run("demo", cwd=work)
     assert result.returncode == 0, result.stderr
     assert "1 face(s) found" in result.stdout
-    assert (tmp_path / "facedetect-data" / "annotated" / "astronaut.faces.jpg").is_file()
-    assert len(list((tmp_path / "facedetect-data" / "detections").iterdir())) == 1
+    data = user_dirs / "xdg_data_home" / "facedetect"  # the per-user data directory, not the working one
+    assert (data / "annotated" / "astronaut.faces.jpg").is_file()
+    assert len(list((data / "detections").iterdir())) == 1
+    assert list(work.iterdir()) == []
+    [hint] = [line for line in result.stdout.splitlines() if line.startswith("Read it back:")]
+    command = shlex.split(hint.removeprefix("Read it back:").strip())
+    shown = subprocess.run(command, cwd=elsewhere, capture_output=True, text=True, timeout=300, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["id"] == command[-1]
+    listed = _run("list", cwd=elsewhere)
+    assert [line["id"] for line in _lines(listed.stdout)] == [command[-1]]
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_list_and_show_create_nothing(tmp_path: Path, user_dirs: Path) -> None:
+    listed = _run("list", cwd=tmp_path)
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, "", "")
+    shown = _run("show", "0123456789abcdef", cwd=tmp_path)
+    assert shown.returncode == 1 and "0123456789abcdef" in shown.stderr
+    assert user_dirs.parent == tmp_path
+    assert list(tmp_path.iterdir()) == [], "reading creates neither ./facedetect-data nor the data directory"
+
+
+def test_a_flag_error_names_the_flag_and_a_variable_error_the_variable(tmp_path: Path) -> None:
+    flag = _run("detect", str(tmp_path), "--no-store", "--max-dimension", "-5", cwd=tmp_path)
+    assert flag.returncode == 2
+    assert flag.stderr == "facedetect: error: --max-dimension must be greater than or equal to 32 (got -5)\n"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FACEDETECT_")},
+           "FACEDETECT_MAX_DIMENSION": "-5"}
+    variable = subprocess.run([sys.executable, "-m", "facedetect.entrypoints.cli.main", "detect", str(tmp_path),
+                               "--no-store"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert variable.returncode == 2 and "FACEDETECT_MAX_DIMENSION" in variable.stderr
+    assert variable.stderr.count("\n") == 1
+    limit = _run("list", "--limit", "0", cwd=tmp_path)
+    assert limit.returncode == 2 and "argument --limit: must be a whole number from 1 to 1000" in limit.stderr
+
+
+def test_a_file_named_on_the_command_line_is_tried_whatever_its_name(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture\n")
+    result = _run("detect", str(notes), "--no-store", cwd=tmp_path)
+    assert result.returncode == 1
+    assert _lines(result.stdout)[0]["error"]["code"] == "invalid_image"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_a_folder_is_reported_and_skipped_not_read(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "astronaut.jpg").write_bytes(imagegen.jpeg())
+    os.mkfifo(photos / "pipe.jpg")  # reading it would block forever: nobody writes to it
+    result = _run("detect", str(photos), "--no-store", cwd=tmp_path)  # the run's timeout only catches a hang
+    assert result.returncode == 0, result.stderr
+    assert [Path(r["path"]).name for r in _lines(result.stdout)] == ["astronaut.jpg"]
+    assert f"facedetect: skipped 1 pipe(s), socket(s) or device(s) ({photos / 'pipe.jpg'})" in result.stderr
 
 
 def test_missing_path_is_reported_not_raised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -177,5 +235,5 @@ def test_help_is_fast_to_reach_and_lists_every_command() -> None:
     result = subprocess.run([sys.executable, "-m", "facedetect.entrypoints.cli.main", "--help"], capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 0
-    for command in ("demo", "detect", "show", "list", "serve", "build-lambda"):
+    for command in ("demo", "detect", "show", "list", "serve", "models", "build-lambda"):
         assert command in result.stdout

@@ -13,6 +13,7 @@ from facedetect.entrypoints.http.wsgi_app import body_limit
 
 def raw_exchange(server: RunningServer, head: str, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
     """Send ``head`` (request line and headers) and ``body`` on a socket; read until the server closes."""
+    head = head.replace("Host: test", f"Host: {server.host}:{server.port}")  # the server serves only its own name
     with socket.create_connection((server.host, server.port), timeout=30) as sock:
         sock.sendall(head.encode("latin-1") + b"\r\n" + body)
         received = b""

@@ -15,7 +15,8 @@ from http_server_support import server_in_thread
 def test_concurrent_uploads_each_get_their_own_answer_and_are_stored_once(tmp_path: Path):
     images = imagegen.variants(12)
     uploads = images + images[:4]  # four duplicates, sent at the same time as their originals
-    with server_in_thread(threads=6, backend="filesystem", data_dir=tmp_path) as server:
+    # capacity for every client at once: 4 detecting, 4 waiting (as long as they need), 4 threads for reads
+    with server_in_thread(threads=12, detections=4, upload_wait=300, backend="filesystem", data_dir=tmp_path) as server:
         def send(body: bytes) -> tuple[bytes, int, dict[str, object]]:
             status, _, payload = server.request("POST", "/faces", body, {"Content-Type": "image/png"})
             return body, status, json.loads(payload)
@@ -31,10 +32,10 @@ def test_concurrent_uploads_each_get_their_own_answer_and_are_stored_once(tmp_pa
 
 
 def test_requests_are_processed_in_parallel_by_the_worker_threads(tmp_path: Path):
-    """Four slow requests with four workers: their server-side detections overlap in time."""
+    """Four slow requests with four detection slots: their server-side detections overlap in time."""
     scene = imagegen.composite([(0, 0, 1.0), (600, 200, 1.0)], size=(900, 1200))
     bodies = [imagegen.jpeg(scene, quality=q) for q in (80, 81, 82, 83)]  # distinct bytes, same content
-    with server_in_thread(threads=4, backend="memory") as server:
+    with server_in_thread(threads=8, detections=4, backend="memory") as server:
         def send(body: bytes) -> int:
             return server.request("POST", "/faces", body, {"Content-Type": "image/jpeg"})[0]
 

@@ -32,7 +32,7 @@ def test_a_folder_of_30_images_then_nothing_new_to_upload(tmp_path: Path) -> Non
         (photos / ("nested" if i % 3 == 0 else "") / f"img{i:02d}.png").write_bytes(data)
     server_dir = tmp_path / "server"
     server_dir.mkdir()
-    with serve_process(cwd=server_dir) as server:
+    with serve_process("--data-dir", str(server_dir / "facedetect-data"), cwd=server_dir) as server:
         first = submit(str(photos), "--api", server.url, "--concurrency", "4", cwd=tmp_path)
         assert first.returncode == 0, first.stderr
         lines = [json.loads(line) for line in first.stdout.splitlines()]
@@ -64,7 +64,7 @@ def test_a_bad_file_is_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
     (tmp_path / "fake.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)  # a PNG signature, then garbage
     server_dir = tmp_path / "server"
     server_dir.mkdir()
-    with serve_process(cwd=server_dir) as server:
+    with serve_process("--data-dir", str(server_dir / "facedetect-data"), cwd=server_dir) as server:
         done = submit(str(tmp_path / "good.jpg"), str(tmp_path / "notes.txt"), str(tmp_path / "fake.png"),
                       "--api", server.url, cwd=tmp_path)
     assert done.returncode == 1

@@ -20,7 +20,7 @@ def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(invoke, api_
         index, image = job
         event = api_event("post_faces_png", image=image, request_id=f"req-{index:02d}")
         if index < 16:
-            start.wait(timeout=30)  # make the first wave really overlap
+            start.wait(timeout=300)  # make the first wave really overlap
         return index, image, invoke(event)
 
     with ThreadPoolExecutor(max_workers=16) as pool:

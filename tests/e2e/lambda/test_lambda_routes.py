@@ -20,6 +20,8 @@ from facedetect.entrypoints.rest.schemas import (
     DetectResponse,
 )
 
+OCTET = {"Content-Type": "application/octet-stream"}  # an upload needs an image content type
+
 
 @pytest.fixture(scope="module")
 def jpeg() -> bytes:
@@ -99,7 +101,7 @@ def test_get_image_redirects_to_a_presigned_url_when_the_store_has_one(invoke, a
 
 
 def test_list_pages_newest_first_with_a_cursor(invoke, api_event):
-    ids = [invoke(build_event("POST", "/faces", body=image)).json["detection"]["id"]
+    ids = [invoke(build_event("POST", "/faces", body=image, headers=OCTET)).json["detection"]["id"]
            for image in imagegen.variants(3)]
     first = invoke(api_event("get_faces_list"))
     assert first.status == 200, first.raw_body
@@ -116,7 +118,7 @@ def test_list_pages_newest_first_with_a_cursor(invoke, api_event):
 
 def test_detector_options_build_a_cached_detector_and_default_values_do_not(invoke, lambda_handler, jpeg):
     def post(query: dict[str, str]) -> dict[str, Any]:
-        answer = invoke(build_event("POST", "/faces", body=jpeg, query=query))
+        answer = invoke(build_event("POST", "/faces", body=jpeg, query=query, headers=OCTET))
         assert answer.status == 200, answer.raw_body
         return answer.json["detection"]  # type: ignore[no-any-return]
 
@@ -133,7 +135,7 @@ def test_detector_options_build_a_cached_detector_and_default_values_do_not(invo
 
 
 def test_store_false_detects_without_keeping_anything(invoke, api_event, stored, jpeg):
-    answer = invoke(build_event("POST", "/faces", body=jpeg, query={"store": "false"}))
+    answer = invoke(build_event("POST", "/faces", body=jpeg, query={"store": "false"}, headers=OCTET))
     assert answer.status == 200 and len(answer.json["faces"]) == 1
     assert stored() == (0, 0)
     assert invoke(api_event("get_face", detection_id=answer.json["detection"]["id"])).status == 404

@@ -48,7 +48,7 @@ def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(deployed, ap
         index, image = job
         event = api_event("post_faces_png", image=image, request_id=f"req-{index:02d}")
         if index < WORKERS:
-            start.wait(timeout=60)  # the first wave really overlaps, all on a cold handler
+            start.wait(timeout=300)  # the first wave really overlaps, all on a cold handler
         return index, image, deployed.invoke(event)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

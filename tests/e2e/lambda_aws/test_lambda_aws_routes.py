@@ -72,7 +72,7 @@ def test_image_route_redirects_to_a_presigned_url_that_the_moto_server_honours(d
 
 @pytest.mark.parametrize(("name", "image", "status", "code"), [
     ("post_faces_empty", None, 400, "invalid_input"),
-    ("post_faces_text", None, 400, "invalid_image"),
+    ("post_faces_text", None, 415, "unsupported_media_type"),
     ("post_faces_truncated", JPEG[: len(JPEG) // 2], 400, "invalid_image"),
     ("post_faces_oversize", b"\xff\xd8\xff\xe0" + bytes(MAX_BYTES), 413, "image_too_large"),
     ("post_faces_gif", imagegen.pil_encode(imagegen.shapes(), "GIF"), 415, "unsupported_image_format"),

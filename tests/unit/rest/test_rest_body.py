@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from facedetect.entrypoints.rest import build_event
 from facedetect.entrypoints.rest.body import encoded_length, is_json, media_type, read_image
-from facedetect.errors import ImageTooLarge, InvalidInput
+from facedetect.errors import ImageTooLarge, InvalidInput, UnsupportedMediaType
 
 
 def event(body: bytes | str | None, content_type: str | None = None, **changes: object) -> APIGatewayProxyEvent:
@@ -42,8 +42,32 @@ def test_json_bodies_carry_base64(data, content_type):
     assert read_image(event(body.encode(), content_type), max_bytes=4096) == data
 
 
-def test_text_bodies_are_taken_as_utf8():
-    assert read_image(event("hello", "text/plain"), max_bytes=100) == b"hello"
+def test_non_base64_binary_bodies_are_taken_as_utf8():
+    assert read_image(event("hello", "application/octet-stream"), max_bytes=100) == b"hello"
+
+
+@pytest.mark.parametrize("content_type", [
+    None, "", "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=b", "text/html", "application/xml", "image", "imagex/png",
+])
+def test_uploads_need_an_image_octet_stream_or_json_content_type(content_type):
+    """The types a page on another site may send without asking (and no type at all) cannot upload."""
+    jpeg_start = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01"
+    with pytest.raises(UnsupportedMediaType) as raised:
+        read_image(event(jpeg_start, content_type), max_bytes=100)
+    assert raised.value.http_status == 415 and raised.value.code == "unsupported_media_type"
+    assert "image/" in raised.value.message and "application/json" in raised.value.message
+
+
+@pytest.mark.parametrize("content_type", ["image/jpeg", "IMAGE/PNG; q=1", "image/x-anything",
+                                          "application/octet-stream"])
+def test_image_and_octet_stream_types_upload_raw_bytes(content_type):
+    assert read_image(event(b"\x00\x01", content_type), max_bytes=100) == b"\x00\x01"
+
+
+def test_a_lone_surrogate_in_a_text_body_is_invalid_input():
+    with pytest.raises(InvalidInput, match="not valid text"):
+        read_image(event("\ud800", "image/jpeg"), max_bytes=100)
 
 
 @pytest.mark.parametrize("body", [None, ""])
@@ -82,11 +106,9 @@ def test_bad_json_bodies(body, needle):
         read_image(event(body, "application/json"), max_bytes=1000)
 
 
-def test_invalid_transport_base64_and_multipart_are_invalid_input():
+def test_invalid_transport_base64_is_invalid_input():
     with pytest.raises(InvalidInput, match="base64"):
         read_image(event("a!b=", "image/png", isBase64Encoded=True), max_bytes=1000)
-    with pytest.raises(InvalidInput, match="Multipart"):
-        read_image(event("--b\r\n", "multipart/form-data; boundary=b"), max_bytes=1000)
 
 
 def test_content_type_helpers():

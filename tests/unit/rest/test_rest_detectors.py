@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import imagegen
 import pytest
 
+from facedetect.detection.classifiers import pyramid_buffer_bytes
 from facedetect.detection.haar import HaarCascadeDetector
 from facedetect.entrypoints.rest.detectors import DetectorCache
 from facedetect.errors import InvalidInput
@@ -71,3 +73,33 @@ def test_options_with_another_detector_are_refused(factory):
 def test_values_the_detector_rejects_are_invalid_input(haar):
     with pytest.raises(InvalidInput):
         DetectorCache().for_request(haar, {"scale_factor": 0.5})
+
+
+def test_the_cached_detectors_idle_classifiers_hold_at_most_the_caches_byte_bound(haar, factory):
+    image = imagegen.composite([(100, 50, 0.6)], size=(600, 800))
+    one_scan = pyramid_buffer_bytes(800, 600, 1.1)
+    cache = DetectorCache(maxsize=8, factory=factory, idle_bytes=one_scan + one_scan // 2)
+    detectors = [cache.for_request(haar, {"min_neighbors": n}) for n in (1, 2, 3, 4, 6, 7, 8, 9)]
+    for detector in detectors:
+        assert detector is not None
+        detector.detect(image)
+    held = [d.classifiers.retained_bytes for d in detectors]  # type: ignore[union-attr]
+    assert sum(held) == cache.idle_budget.held_bytes == one_scan  # one fits in the bound, seven were dropped
+    assert sorted(held) == [0] * 7 + [one_scan]
+
+
+def test_evicted_and_cleared_detectors_give_their_memory_back(haar, factory):
+    image = imagegen.composite([(100, 50, 0.6)], size=(600, 800))
+    cache = DetectorCache(maxsize=1, factory=factory)
+    first = cache.for_request(haar, {"min_neighbors": 1})
+    assert first is not None
+    first.detect(image)
+    assert cache.idle_budget.held_bytes > 0
+    second = cache.for_request(haar, {"min_neighbors": 2})  # evicts the first
+    assert second is not None and cache.idle_budget.held_bytes == 0
+    first.detect(image)  # a request still holding the evicted detector finishes: it keeps nothing
+    assert first.classifiers.idle == 0 and cache.idle_budget.held_bytes == 0  # type: ignore[attr-defined]
+    second.detect(image)
+    assert cache.idle_budget.held_bytes > 0
+    cache.clear()
+    assert cache.idle_budget.held_bytes == 0

@@ -111,8 +111,9 @@ def test_a_failing_factory_is_retried_and_a_good_service_built_once():
 def test_the_observer_sees_each_detection_and_error():
     observer = RecordingObserver()
     app = create_app(lambda: bootstrap(backend="memory"), observer=observer)
-    ok = json.loads(app.resolve(build_event("POST", "/faces", body=imagegen.png(imagegen.shapes())), None)["body"])
-    app.resolve(build_event("POST", "/faces", body=b"GIF89a......"), None)
+    ok = json.loads(app.resolve(build_event("POST", "/faces", body=imagegen.png(imagegen.shapes()),
+                                              headers={"Content-Type": "image/png"}), None)["body"])
+    app.resolve(build_event("POST", "/faces", body=b"GIF89a......", headers={"Content-Type": "image/gif"}), None)
     app.resolve(build_event("PUT", "/faces"), None)
     assert observer.detections == [ok["detection"]["id"]]
     assert observer.failures == [("unsupported_image_format", 415), ("method_not_allowed", 405)]

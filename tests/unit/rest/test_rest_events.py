@@ -44,3 +44,34 @@ def test_headers_and_query_keep_repeated_values_and_the_last_as_single():
 def test_each_event_gets_a_fresh_request_id():
     assert build_event("GET", "/")["requestContext"]["requestId"] != build_event("GET", "/")["requestContext"][
         "requestId"]
+
+
+def test_checked_event_completes_both_header_and_query_maps():
+    from facedetect.entrypoints.rest.events import checked_event
+
+    event = checked_event({"httpMethod": "POST", "path": "/faces",
+                           "headers": {"accept": "a/b", "X-Only-Single": "1"},
+                           "multiValueHeaders": {"Accept": ["c/d", "e/f"], "Content-Type": ["image/png"]},
+                           "multiValueQueryStringParameters": {"limit": ["1", "2"]}})
+    assert event["multiValueHeaders"] == {"Accept": ["c/d", "e/f"], "Content-Type": ["image/png"],
+                                          "X-Only-Single": ["1"]}
+    assert event["headers"] == {"Accept": "e/f", "Content-Type": "image/png", "X-Only-Single": "1"}
+    assert event["queryStringParameters"] == {"limit": "2"}
+    assert event["isBase64Encoded"] is False and event["requestContext"] == {"path": "/faces"}
+
+
+def test_checked_event_leaves_a_real_event_as_it_is():
+    from facedetect.entrypoints.rest.events import checked_event
+
+    assert checked_event(REAL) == REAL
+
+
+def test_shown_path_is_escaped_and_short():
+    from facedetect.entrypoints.rest.events import SHOWN_PATH_CHARS, shown_path
+
+    assert shown_path("/faces/abc-1_2.x") == "/faces/abc-1_2.x"
+    forged = shown_path("/x\r\n2026-01-01 ERROR forged\x1b[31m<script>\u00e9")
+    assert forged == "/x%0D%0A2026-01-01%20ERROR%20forged%1B%5B31m%3Cscript%3E%C3%A9"
+    long = shown_path("/" + "a" * 20_000)
+    assert len(long) == SHOWN_PATH_CHARS + 3 and long.endswith("...")
+    assert shown_path("/\ud800") == "/%ED%A0%80"  # a lone surrogate (hand-made events) is shown too

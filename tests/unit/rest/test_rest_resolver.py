@@ -23,7 +23,7 @@ def echo_app(resolver_class: type[APIGatewayRestResolver]) -> APIGatewayRestReso
 
     @app.post("/echo/<name>", middlewares=[lambda app, next_middleware: next_middleware(app)])
     def echo(name: str) -> Response[Any]:
-        inside.wait(timeout=10)
+        inside.wait(timeout=300)  # generous: only a hang should end it
         event = app.current_event
         return Response(200, "application/json", {"name": name, "body": event.body, "path": event.path,
                                                   "route": app.context.get("_route").path})

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
-from facedetect.entrypoints.cli.options import add_detector_options, add_storage_options, overrides
+from facedetect.entrypoints.cli.options import add_detector_options, add_storage_options, invocation, overrides
 
 
 def register(subparsers: Any) -> None:
@@ -30,16 +29,18 @@ def run(args: argparse.Namespace) -> int:
     from facedetect.core.serialization import detection_to_json
     from facedetect.entrypoints.cli.annotate import write_annotated
     from facedetect.samples import sample_image
+    from facedetect.settings import load_settings
 
-    settings_overrides = overrides(args)
-    service = bootstrap(**settings_overrides)
+    settings = load_settings(**overrides(args))
+    service = bootstrap(settings)
     image = sample_image()
     detection = service.detect(image)
     stored = service.get(detection.id)  # read it back, as a client would
     print(json.dumps(detection_to_json(stored), indent=2))
-    data_dir = Path(settings_overrides.get("data_dir", "facedetect-data"))
-    annotated = write_annotated(image, stored, data_dir / "annotated" / "astronaut.faces.jpg", service.limits)
-    print(f"\n{len(stored.faces)} face(s) found in the sample image; detection {stored.id} stored.")
+    annotated = write_annotated(image, stored, settings.data_dir / "annotated" / "astronaut.faces.jpg",
+                                service.limits)
+    where = f" in {settings.data_dir}" if settings.backend == "filesystem" else f" ({settings.backend} backend)"
+    print(f"\n{len(stored.faces)} face(s) found in the sample image; detection {stored.id} stored{where}.")
     print(f"Annotated copy: {annotated}")
-    print(f"Read it back:   facedetect show {stored.id}")
+    print(f"Read it back:   {invocation()} show {stored.id}")
     return 0

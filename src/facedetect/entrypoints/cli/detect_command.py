@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "detect", help="detect faces in images (files or directories)",
         description="Detect faces in each image and print one JSON object per image on stdout. "
-                    "Directories are searched recursively. A bad file is reported and skipped; the exit "
-                    "status is 1 if any file failed.",
+                    "Directories are searched recursively for image files (by extension; other files are "
+                    "listed on stderr and skipped). A bad image is reported and skipped; the exit status is 1 "
+                    "if any image failed.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or directories")
     parser.add_argument("--no-store", action="store_true", help="only detect; keep neither image nor result")
@@ -36,23 +38,70 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+#: Extensions tried inside folders: the formats facedetect reads, their usual aliases, and other image
+#: formats (tried, so that an unsupported one is reported rather than silently ignored).
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff",
+                              ".gif", ".heic", ".heif", ".avif"})
+
+
 @dataclass(frozen=True)
 class _Input:
     path: Path
     root: Path  # the directory it was found under, or its own parent for a file given directly
 
 
-def _expand(paths: list[str]) -> Iterator[_Input]:
+@dataclass
+class _Skipped:
+    """Files of a folder that were not tried: not images by their extension, or not regular files."""
+
+    not_images: list[Path] = field(default_factory=list)
+    not_regular: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str | None:
+        parts = []
+        if self.not_images:
+            parts.append(f"{len(self.not_images)} file(s) not named as images ({_names(self.not_images)})")
+        if self.not_regular:
+            parts.append(f"{len(self.not_regular)} pipe(s), socket(s) or device(s) ({_names(self.not_regular)})")
+        return f"facedetect: skipped {'; '.join(parts)}" if parts else None
+
+
+def _names(paths: list[Path], shown: int = 5) -> str:
+    names = ", ".join(str(p) for p in paths[:shown])
+    return names + (f", and {len(paths) - shown} more" if len(paths) > shown else "")
+
+
+def _expand(paths: list[str], skipped: _Skipped) -> Iterator[_Input]:
+    """The files to try: every path given, and the image files found in the folders given.
+
+    A file named on the command line is always tried (whatever its name); inside folders only
+    regular files named as images are, so a stray README or a named pipe (which would block a
+    read forever) does not count as a failed image.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(filenames):
-                    if not name.startswith("."):
-                        yield _Input(Path(dirpath) / name, path)
+                    if name.startswith("."):
+                        continue
+                    found = Path(dirpath) / name
+                    if not _is_regular_file(found):
+                        skipped.not_regular.append(found)
+                    elif found.suffix.lower() not in IMAGE_EXTENSIONS:
+                        skipped.not_images.append(found)
+                    else:
+                        yield _Input(found, path)
         else:
             yield _Input(path, path.parent)
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)  # follows symbolic links, as reading does
+    except OSError:
+        return True  # a dangling link and the like: tried, and reported as unreadable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,29 +111,29 @@ def run(args: argparse.Namespace) -> int:
     if args.no_store:
         settings["backend"] = "memory"  # touch no storage at all, not even to create a data directory
     service = bootstrap(**settings)
-    inputs = list(_expand(args.paths))
+    skipped = _Skipped()
+    inputs = list(_expand(args.paths, skipped))
+    if (summary := skipped.summary()) is not None:
+        print(summary, file=sys.stderr)
     workers = max(1, min(args.workers, len(inputs)))
     if workers > 1:
         import cv2
 
         cv2.setNumThreads(1)  # parallelism comes from whole images, not from inside one detection
-    from facedetect.entrypoints.cli.progress import Progress
+    from facedetect.entrypoints.cli.progress import image_progress
 
-    progress = Progress(len(inputs), enabled=sys.stderr.isatty() and len(inputs) >= PROGRESS_MIN_FILES)
     annotated: set[Path] = set()
     failures = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect") as pool:
+    with image_progress(len(inputs), enabled=sys.stderr.isatty() and len(inputs) >= PROGRESS_MIN_FILES) as bar, \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect") as pool:
         for item, result in zip(inputs, pool.map(lambda i: _detect_one(service, i, args), inputs), strict=True):
-            progress.advance()
+            bar.update()
             if "error" in result:
                 failures += 1
-                if progress.enabled:
-                    sys.stderr.write("\n")
-                print(f"facedetect: {item.path}: {result['error']['message']}", file=sys.stderr)
+                bar.write(f"facedetect: {item.path}: {result['error']['message']}", file=sys.stderr)
             elif args.annotate is not None:
                 _annotate(service, item, result, args.annotate, annotated)
             print(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}), flush=True)
-    progress.close()
     return 1 if failures else 0
 
 

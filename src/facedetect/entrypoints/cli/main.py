@@ -15,12 +15,14 @@ from facedetect.entrypoints.cli import (
     build_lambda_command,
     demo_command,
     detect_command,
+    models_command,
     read_commands,
     serve_command,
     submit_command,
 )
 
-_COMMANDS = (demo_command, detect_command, read_commands, serve_command, build_lambda_command, submit_command)
+_COMMANDS = (demo_command, detect_command, read_commands, serve_command, models_command, build_lambda_command,
+             submit_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,19 +39,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 ok, 1 some input failed, 2 usage or configuration error)."""
+    """Run the CLI; return the exit status (0 ok, 1 some input failed or not found, 2 usage or configuration)."""
     import warnings
 
-    from facedetect.errors import FaceDetectError
+    from facedetect.entrypoints.cli.options import name_the_flag
+    from facedetect.errors import ConfigurationError, FaceDetectError, NotFound
 
     # Damaged metadata in an otherwise decodable image is not worth a Python warning on a terminal.
     warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
     args = build_parser().parse_args(argv)
     try:
         status: int = args.func(args)
+    except NotFound as exc:
+        print(f"facedetect: {exc.message}", file=sys.stderr)
+        return 1
+    except ConfigurationError as exc:
+        print(f"facedetect: error: {name_the_flag(exc.message, args)}", file=sys.stderr)
+        return 2
     except FaceDetectError as exc:
         print(f"facedetect: error: {exc.message}", file=sys.stderr)
-        return 2
+        return 1 if exc.http_status >= 500 else 2
     except KeyboardInterrupt:
         print("facedetect: interrupted", file=sys.stderr)
         return 130

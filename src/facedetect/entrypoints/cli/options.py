@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 _STORAGE_FIELDS = ("backend", "data_dir", "s3_bucket", "dynamodb_table", "aws_endpoint_url")
@@ -16,7 +17,7 @@ def add_storage_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--backend", choices=("filesystem", "memory", "aws"),
                        help="where images and detections are kept (default: filesystem)")
     group.add_argument("--data-dir", metavar="DIR", help="data directory of the filesystem backend "
-                       "(default: ./facedetect-data)")
+                       "(default: the per-user data directory, ~/.local/share/facedetect on Linux)")
     group.add_argument("--s3-bucket", metavar="NAME", help="S3 bucket of the aws backend")
     group.add_argument("--dynamodb-table", metavar="NAME", help="DynamoDB table of the aws backend (default: faces)")
     group.add_argument("--aws-endpoint-url", metavar="URL", help="custom AWS endpoint (moto, LocalStack)")
@@ -26,7 +27,8 @@ def add_detector_options(parser: argparse.ArgumentParser) -> None:
     """Detector choice and parameters."""
     group = parser.add_argument_group("detector")
     group.add_argument("--detector", choices=("haar", "yunet"), help="face detector (default: haar)")
-    group.add_argument("--yunet-model", metavar="PATH", help="YuNet .onnx model file (for --detector yunet)")
+    group.add_argument("--yunet-model", metavar="PATH", help="YuNet .onnx model file (for --detector yunet; "
+                       "default: the one 'facedetect models download yunet' cached)")
     group.add_argument("--yunet-score-threshold", type=float, metavar="S", help="YuNet minimum score (default 0.7)")
     group.add_argument("--scale-factor", type=float, metavar="F", help="Haar pyramid step (default 1.1)")
     group.add_argument("--min-neighbors", type=int, metavar="N", help="Haar neighbours to keep a face (default 5)")
@@ -40,3 +42,34 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Settings overrides from the options the user actually gave (``None`` = not given)."""
     names = _STORAGE_FIELDS + _DETECTOR_FIELDS
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+_SETTING_ERROR = re.compile(r"Invalid configuration: FACEDETECT_([A-Z0-9_]+): (.*)")
+
+
+def name_the_flag(message: str, args: argparse.Namespace) -> str:
+    """Say ``--max-dimension must be …`` instead of ``FACEDETECT_MAX_DIMENSION: …`` when the flag was given."""
+    match = _SETTING_ERROR.fullmatch(message)
+    if not match:
+        return message
+    field, reason = match.group(1).lower(), match.group(2)
+    if getattr(args, field, None) is None:
+        return message  # it came from the environment: name the variable
+    reason = reason.replace("Input should be ", "must be ", 1)
+    return f"--{field.replace('_', '-')} {reason} (got {getattr(args, field)})"
+
+
+def invocation() -> str:
+    """How this program was started, as a user can type it again: ``facedetect`` or ``.venv/bin/facedetect``."""
+    import os
+    import shlex
+    import shutil
+    import sys
+
+    program = sys.argv[0] if sys.argv else ""
+    if os.path.basename(program) == "facedetect":
+        on_path = shutil.which("facedetect")
+        if on_path and os.path.realpath(on_path) == os.path.realpath(program):
+            return "facedetect"
+        return shlex.quote(program)
+    return f"{shlex.quote(sys.executable)} -m facedetect.entrypoints.cli.main"

@@ -1,36 +1,31 @@
-"""A one-line progress bar on stderr, shown only when stderr is a terminal."""
+"""Progress bars on stderr (tqdm), shown only when stderr is a terminal."""
 
 from __future__ import annotations
 
 import sys
-import time
-from typing import TextIO
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 
-class Progress:
-    """Counts finished items and redraws ``[####....] done/total  rate`` at most 10 times a second."""
+def image_progress(total: int, *, enabled: bool) -> Any:
+    """A bar counting finished images (``update()`` once per image; ``write()`` prints above it)."""
+    from tqdm import tqdm
 
-    def __init__(self, total: int, *, stream: TextIO | None = None, enabled: bool | None = None) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self._started = time.monotonic()
-        self._drawn = 0.0
+    return tqdm(total=total, unit="image", file=sys.stderr, disable=not enabled, dynamic_ncols=True, leave=True)
 
-    def advance(self) -> None:
-        self.done += 1
-        now = time.monotonic()
-        if self.enabled and (now - self._drawn >= 0.1 or self.done == self.total):
-            self._drawn = now
-            width = 30
-            filled = width * self.done // max(self.total, 1)
-            rate = self.done / max(now - self._started, 1e-9)
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                              f"  {rate:.1f} images/s")
-            self.stream.flush()
 
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+@contextmanager
+def byte_progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int | None], None]]:
+    """A download bar; yields ``progress(done, total)`` as :func:`facedetect.models.download_model` calls it."""
+    from tqdm import tqdm
+
+    with tqdm(desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=not enabled,
+              dynamic_ncols=True) as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            if total is not None and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        yield progress

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from facedetect.entrypoints.cli.options import add_storage_options, overrides
+from facedetect.entrypoints.cli.options import add_storage_options, invocation, overrides
 
 
 def register(subparsers: Any) -> None:
@@ -20,16 +20,21 @@ def register(subparsers: Any) -> None:
 
     listing = subparsers.add_parser("list", help="list stored detections, newest first",
                                     description="Print one JSON line per stored detection, newest first.")
-    listing.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    listing.add_argument("--limit", type=_page_size, default=20, help="how many, 1 to 1000 (default 20)")
     listing.add_argument("--cursor", help="continue after a previous page (printed on stderr)")
     add_storage_options(listing)
     listing.set_defaults(func=run_list)
 
 
 def _service(args: argparse.Namespace) -> Any:
+    """The service over the configured store; reading creates nothing, so a missing data directory reads as empty."""
     from facedetect.composition import bootstrap
+    from facedetect.settings import load_settings
 
-    return bootstrap(**overrides(args))
+    settings = load_settings(**overrides(args))
+    if settings.backend == "filesystem" and not settings.data_dir.is_dir():
+        return bootstrap(settings, backend="memory")  # nothing stored yet: an empty store, no folder created
+    return bootstrap(settings)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -47,5 +52,15 @@ def run_list(args: argparse.Namespace) -> int:
                           "width": d.width, "height": d.height, "media_type": d.media_type,
                           "detector": d.detector, "image_key": d.image_key}))
     if page.next_cursor:
-        print(f"more: facedetect list --cursor {page.next_cursor}", file=sys.stderr)
+        print(f"more: {invocation()} list --cursor {page.next_cursor}", file=sys.stderr)
     return 0
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1000, not {text!r}")
+    return value

@@ -38,29 +38,29 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from facedetect.entrypoints.cli.detect_command import PROGRESS_MIN_FILES, _expand
-    from facedetect.entrypoints.cli.progress import Progress
+    from facedetect.entrypoints.cli.detect_command import PROGRESS_MIN_FILES, _expand, _Skipped
+    from facedetect.entrypoints.cli.progress import image_progress
     from facedetect.entrypoints.cli.submit_client import ApiClient, submit_one
 
     client = ApiClient(args.api, api_key=args.api_key, options={
         "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors, "min_size": args.min_size,
         "max_dimension": args.max_dimension})
-    inputs = [item.path for item in _expand(args.paths)]
-    progress = Progress(len(inputs), enabled=sys.stderr.isatty() and len(inputs) >= PROGRESS_MIN_FILES)
+    skipped = _Skipped()
+    inputs = [item.path for item in _expand(args.paths, skipped)]
+    if (summary := skipped.summary()) is not None:
+        print(summary, file=sys.stderr)
     failures = 0
-    with ThreadPoolExecutor(max_workers=max(1, min(args.concurrency, len(inputs))),
-                            thread_name_prefix="submit") as pool:
-        futures = {pool.submit(submit_one, client, path): path for path in inputs}
+    with image_progress(len(inputs), enabled=sys.stderr.isatty() and len(inputs) >= PROGRESS_MIN_FILES) as bar, \
+            ThreadPoolExecutor(max_workers=max(1, min(args.concurrency, len(inputs))),
+                               thread_name_prefix="submit") as pool:
+        futures = [pool.submit(submit_one, client, path) for path in inputs]
         for future in as_completed(futures):
             result = future.result()
-            progress.advance()
+            bar.update()
             if "error" in result:
                 failures += 1
-                if progress.enabled:
-                    sys.stderr.write("\n")
-                print(f"facedetect: {result['path']}: {result['error']['message']}", file=sys.stderr)
+                bar.write(f"facedetect: {result['path']}: {result['error']['message']}", file=sys.stderr)
             print(json.dumps(result), flush=True)
-    progress.close()
     print(f"facedetect: {len(inputs)} image(s): {client.uploaded} uploaded, {failures} failed", file=sys.stderr)
     return 1 if failures else 0
 

@@ -136,6 +136,7 @@ class LocalServer:
                                      channel_timeout=60, connection_limit=1000)
         self._server.channel_class = _JsonErrorChannel
         self.threads = threads
+        self.detection_slots: int | None = None  # set by make_server: uploads admitted at once
         self.drain_seconds = drain_seconds
         self._stop = threading.Event()
 

@@ -1,10 +1,13 @@
 """The local server's WSGI application: its own pages, else the Lambda's API through the proxy.
 
-The split is explicit: :mod:`facedetect.entrypoints.http.static_site` answers ``GET /``,
-``/docs`` and ``/static/...``; every other request becomes an API Gateway proxy event for
-the REST resolver. Before that, the body is bounded here using ``Content-Length`` (the
-waitress server already refuses oversized bodies before reading them; this check keeps the
-application safe under any WSGI server).
+First the :mod:`~facedetect.entrypoints.http.guard` refuses foreign ``Host`` names and
+cross-site writes. Then the split is explicit: :mod:`facedetect.entrypoints.http.static_site`
+answers ``GET /``, ``/docs`` and ``/static/...``; every other request becomes an API Gateway
+proxy event for the REST resolver. Before that, the body is bounded here using
+``Content-Length`` (the waitress server already refuses oversized bodies before reading them;
+this check keeps the application safe under any WSGI server), and a request with a body (an
+upload) must get a detection slot from the :mod:`~facedetect.entrypoints.http.admission`
+gate, else it is answered 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO, Protocol, cast
 
 from facedetect.entrypoints.http import static_site
+from facedetect.entrypoints.http.admission import AdmissionGate, ServerBusy
+from facedetect.entrypoints.http.guard import RequestGuard
 from facedetect.entrypoints.http.proxy import (
     HttpResponse,
     LocalLambdaContext,
@@ -22,6 +27,7 @@ from facedetect.entrypoints.http.proxy import (
     to_event,
 )
 from facedetect.entrypoints.http.transport_errors import error_body, error_headers, new_request_id, status_line
+from facedetect.entrypoints.rest.events import shown_path
 
 logger = logging.getLogger(__name__)
 
@@ -50,18 +56,29 @@ class LocalApp:
         The REST resolver (the one the Lambda handler uses), safe to call from many threads.
     max_body_bytes
         Requests declaring a longer body get 413 without it being read.
+    guard
+        Refuses foreign ``Host`` names and cross-site writes (``None``: no checks).
+    gate
+        Detection slots for requests with a body (``None``: no bound).
     """
 
-    def __init__(self, api: EventResolver, *, max_body_bytes: int) -> None:
+    def __init__(self, api: EventResolver, *, max_body_bytes: int, guard: RequestGuard | None = None,
+                 gate: AdmissionGate | None = None) -> None:
         self.api = api
         self.max_body_bytes = max_body_bytes
+        self.guard = guard
+        self.gate = gate
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD") or "GET").upper()
         path = request_path(environ)
         request_id = new_request_id()
+        refusal = self.guard.refusal(method, environ) if self.guard is not None else None
         try:
-            if static_site.handles(method, path):
+            if refusal is not None:
+                logger.warning("%s (%d) for %s %s", refusal.code, refusal.status, method[:16], shown_path(path))
+                response = _error(refusal.status, refusal.message, request_id, code=refusal.code)
+            elif static_site.handles(method, path):
                 response = static_site.respond(path)
             else:
                 response = self._call_api(environ, method, request_id)
@@ -89,6 +106,18 @@ class LocalApp:
         if len(body) < length:
             return _error(400, f"The request body ended after {len(body):,} of the {length:,} bytes announced.",
                           request_id)
+        if self.gate is None or method not in _BODY_METHODS:
+            return self._resolve(environ, body, request_id)
+        try:
+            with self.gate.slot():
+                return self._resolve(environ, body, request_id)
+        except ServerBusy as busy:
+            response = _error(503, "The server is busy with other uploads; retry in a few seconds.", request_id,
+                              code="server_busy")
+            response.headers.append(("Retry-After", str(busy.retry_after_seconds)))
+            return response
+
+    def _resolve(self, environ: dict[str, Any], body: bytes, request_id: str) -> HttpResponse:
         result = self.api.resolve(to_event(environ, body, request_id), LocalLambdaContext(request_id))
         return from_proxy_result(result)
 
@@ -111,6 +140,6 @@ def _read_exactly(stream: BinaryIO, length: int) -> bytes:
     return b"".join(chunks)
 
 
-def _error(status: int, message: str, request_id: str) -> HttpResponse:
-    body = error_body(status, message, request_id)
+def _error(status: int, message: str, request_id: str, code: str | None = None) -> HttpResponse:
+    body = error_body(status, message, request_id, code=code)
     return HttpResponse(status_line(status), error_headers(body, request_id), body)

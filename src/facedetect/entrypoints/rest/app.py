@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from facedetect.core.domain import Detection
     from facedetect.core.service import FaceDetectionService
+    from facedetect.errors import InvalidEvent
 
 ServiceFactory = Callable[[], "FaceDetectionService"]
 
@@ -114,6 +115,10 @@ class FaceDetectApp(ConcurrentRestResolver):
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
         """Resolve one proxy event, with CORS for allowed origins (:mod:`~facedetect.entrypoints.rest.cors`)."""
         return self.cors.apply(event, self.allowed_methods, lambda: super(FaceDetectApp, self).resolve(event, context))
+
+    def refuse_event(self, exc: InvalidEvent) -> dict[str, Any]:
+        self.observer.failed(exc.code, exc.http_status)
+        return super().refuse_event(exc)
 
     @property
     def service(self) -> FaceDetectionService:

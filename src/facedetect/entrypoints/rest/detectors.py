@@ -2,7 +2,9 @@
 
 A request that asks for the service's own settings, or for none, uses the service's
 detector. Other settings build a Haar detector once and keep it (least recently used
-first out), so warm requests with the same options reuse it.
+first out), so warm requests with the same options reuse it. The cached detectors share
+one :class:`~facedetect.detection.classifiers.IdleBudget`: however many there are, their
+idle classifiers hold at most ``idle_bytes`` of buffers between requests.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from facedetect.core.ports import FaceDetector
 from facedetect.detection import create_detector
+from facedetect.detection.classifiers import IdleBudget
 from facedetect.errors import InvalidInput
 
 #: Query parameters that change the detector.
@@ -21,6 +24,9 @@ DETECTOR_OPTIONS = ("scale_factor", "min_neighbors", "min_size", "max_dimension"
 _HAAR_KEYS = ("cascade", "scale_factor", "min_neighbors", "min_size", "max_size", "max_dimension")
 
 OptionsKey = tuple[tuple[str, Any], ...]
+
+#: Buffer bytes the idle classifiers of all cached detectors may hold together (one ~2 MP scan).
+IDLE_BYTES = 128 * 2**20
 
 
 class DetectorCache:
@@ -31,12 +37,17 @@ class DetectorCache:
     maxsize
         How many distinct option sets to keep.
     factory
-        Builds a detector from a name and options (default :func:`create_detector`).
+        Builds a detector from a name and options (default :func:`create_detector`); it is
+        passed ``idle_budget``, shared by every detector of this cache.
+    idle_bytes
+        Buffer bytes the idle classifiers of all cached detectors may hold together.
     """
 
-    def __init__(self, maxsize: int = 8, factory: Callable[..., FaceDetector] = create_detector) -> None:
+    def __init__(self, maxsize: int = 8, factory: Callable[..., FaceDetector] = create_detector,
+                 idle_bytes: int = IDLE_BYTES) -> None:
         self.maxsize = maxsize
         self._factory = factory
+        self.idle_budget = IdleBudget(idle_bytes)
         self._items: OrderedDict[OptionsKey, FaceDetector] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -45,9 +56,12 @@ class DetectorCache:
             return len(self._items)
 
     def clear(self) -> None:
-        """Forget every cached detector."""
+        """Forget every cached detector (and the memory their idle classifiers hold)."""
         with self._lock:
+            dropped = list(self._items.values())
             self._items.clear()
+        for detector in dropped:
+            _close(detector)
 
     def for_request(self, base: FaceDetector, options: Mapping[str, Any]) -> FaceDetector | None:
         """The detector for ``options`` layered over ``base``; ``None`` means "use ``base``".
@@ -77,13 +91,24 @@ class DetectorCache:
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        detector = self._factory("haar", **wanted)  # outside the lock: loading a cascade takes a moment
+        # outside the lock: loading a cascade takes a moment
+        built = self._factory("haar", idle_budget=self.idle_budget, **wanted)
+        evicted = []
         with self._lock:
-            detector = self._items.setdefault(key, detector)
+            detector = self._items.setdefault(key, built)
             self._items.move_to_end(key)
             while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+                evicted.append(self._items.popitem(last=False)[1])
+        for gone in (*evicted, *([built] if built is not detector else [])):
+            _close(gone)
         return detector
+
+
+def _close(detector: FaceDetector) -> None:
+    """Give back what a detector's idle classifiers hold; it keeps none after (it may still be in use)."""
+    classifiers = getattr(detector, "classifiers", None)
+    if classifiers is not None:
+        classifiers.close()
 
 
 def _haar_options(parameters: Mapping[str, Any]) -> dict[str, Any]:

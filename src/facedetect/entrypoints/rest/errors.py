@@ -19,7 +19,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from facedetect.errors import FaceDetectError, StorageUnavailable
+from facedetect.entrypoints.rest.events import shown_path
+from facedetect.errors import FaceDetectError
 
 if TYPE_CHECKING:
     from facedetect.entrypoints.rest.app import FaceDetectApp
@@ -42,8 +43,9 @@ def register_error_handlers(app: FaceDetectApp) -> None:
     def known_error(exc: FaceDetectError) -> Response[Any]:
         _log(app, exc.http_status, exc.code, exc.message)
         headers = {}
-        if isinstance(exc, StorageUnavailable):
-            headers["Retry-After"] = str(exc.retry_after_seconds)
+        retry_after = getattr(exc, "retry_after_seconds", None)  # every retryable error (503) has one
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return error_response(app, exc.http_status, exc.code, exc.message, headers)
 
     def invalid_parameter(exc: RequestValidationError) -> Response[Any]:
@@ -54,11 +56,12 @@ def register_error_handlers(app: FaceDetectApp) -> None:
     def no_route(exc: NotFoundError) -> Response[Any]:
         event = app.current_event
         allowed = app.allowed_methods(event.path)
+        method, path = shown_path(event.http_method), shown_path(event.path)  # short, escaped: no forged log lines
         if allowed:
-            message = f"{event.http_method} is not allowed on {event.path}; use {', '.join(allowed)}."
+            message = f"{method} is not allowed on {path}; use {', '.join(allowed)}."
             _log(app, 405, "method_not_allowed", message)
             return error_response(app, 405, "method_not_allowed", message, {"Allow": ", ".join(allowed)})
-        message = f"There is no {event.http_method} {event.path}; see /openapi.json for the routes."
+        message = f"There is no {method} {path}; see /openapi.json for the routes."
         _log(app, 404, "route_not_found", message)
         return error_response(app, 404, "route_not_found", message)
 

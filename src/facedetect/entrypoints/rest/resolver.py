@@ -15,6 +15,8 @@ tests guard it, and ``pyproject.toml`` pins Powertools 3.x from 3.37.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,6 +25,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from facedetect.entrypoints.rest.events import checked_event
+from facedetect.errors import InvalidEvent
+
+logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -97,13 +104,28 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
         """The stage prefix clients use for this request (``/prod`` behind API Gateway, ``""`` locally)."""
         return self._get_base_path()
 
+    def _get_base_path(self) -> str:
+        """Powertools' rule (the stage, when the path as called starts with it), tolerating absent fields."""
+        context = self.current_event.get("requestContext") or {}
+        stage, path = context.get("stage"), context.get("path") or ""
+        return f"/{stage}" if stage and stage != "$default" and path.startswith(f"/{stage}") else ""
+
     # --- resolution ------------------------------------------------------------------------
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        """Resolve one API Gateway REST proxy event into a proxy result (thread-safe)."""
-        self.current_event = APIGatewayProxyEvent(dict(event), self._json_body_deserializer)
+        """Resolve one API Gateway REST proxy event into a proxy result (thread-safe).
+
+        Any ``event`` gets an answer: one API Gateway would never send is answered 400
+        ``invalid_event`` (see :func:`~facedetect.entrypoints.rest.events.checked_event`).
+        """
+        try:
+            checked = checked_event(event)
+        except InvalidEvent as exc:
+            self._state.request_id = _request_id({}, context)
+            return self.refuse_event(exc)
+        self.current_event = APIGatewayProxyEvent(checked, self._json_body_deserializer)
         self.lambda_context = context
-        self._state.request_id = _request_id(self.current_event, context)
+        self._state.request_id = _request_id(checked, context)
         try:
             result: dict[str, Any] = self._build_response(self._resolve())
         finally:
@@ -111,6 +133,16 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
         headers = result.setdefault("multiValueHeaders", {})
         headers[REQUEST_ID_HEADER] = [self.request_id]
         return result
+
+    def refuse_event(self, exc: InvalidEvent) -> dict[str, Any]:
+        """The proxy result for an event that could not be read (400, the API's JSON error body)."""
+        logger.info("%s: %s", exc.code, exc.message,
+                    extra={"request_id": self.request_id, "code": exc.code, "status": exc.http_status})
+        body = {"error": {"code": exc.code, "message": exc.message, "request_id": self.request_id}}
+        return {"statusCode": exc.http_status,
+                "multiValueHeaders": {"Content-Type": ["application/json"], "Cache-Control": ["no-store"],
+                                      REQUEST_ID_HEADER: [self.request_id]},
+                "body": json.dumps(body, separators=(",", ":")), "isBase64Encoded": False}
 
     def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
         if not route._middleware_stack_built:
@@ -129,7 +161,7 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
         return sorted({route.method for route in routes if route.rule.match(path)})
 
 
-def _request_id(event: APIGatewayProxyEvent, context: LambdaContext | None) -> str:
+def _request_id(event: Mapping[str, Any], context: LambdaContext | None) -> str:
     request_context = event.get("requestContext") or {}
     found = request_context.get("requestId") if isinstance(request_context, dict) else None
     if not found and context is not None:

@@ -131,9 +131,10 @@ _ERRORS = {
     400: "Bad input: empty body, invalid JSON or base64, not an image, truncated image, or a bad option.",
     404: "No detection with this id.",
     413: "The image is larger than the byte or pixel limit.",
-    415: "A recognised image format that is not supported (GIF, HEIC, ...).",
+    415: "The Content-Type is not image/*, application/octet-stream or JSON (unsupported_media_type), or the "
+         "image is in a recognised format that is not supported: GIF, HEIC, ... (unsupported_image_format).",
     500: "A fault on the server's side (configuration, storage permissions, a bug); details are in the logs.",
-    503: "Storage is throttling or unavailable; retry after Retry-After seconds.",
+    503: "Storage is throttling or unavailable, or memory ran out for a detection; retry after Retry-After seconds.",
 }
 
 

@@ -1,0 +1,214 @@
+"""Lending OpenCV classifiers out one detection at a time, so they give their memory back.
+
+``cv2.CascadeClassifier`` keeps the buffers of the largest image pyramid it has scanned:
+about :data:`BYTES_PER_PYRAMID_PIXEL` bytes for each pixel of every pyramid level, 1.2 GB
+after one 24-megapixel photo at the default ``scale_factor=1.1``. A fresh one loads in
+~30 ms but must fault its buffers in again during its first scan (10-40 % slower). So a
+:class:`ClassifierPool` keeps a few classifiers whose largest pyramid was small and drops
+the others after the detection (``benchmarks/classifier_memory.py`` measured the choice).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from facedetect.errors import DetectionResourcesExhausted
+
+#: Bytes a Haar classifier keeps per pyramid pixel (measured 9.4-10.7 on OpenCV 4.14; rounded up).
+BYTES_PER_PYRAMID_PIXEL = 11
+#: Idle classifiers whose buffers are estimated above this are dropped, not kept (~2.2 MP at 1.1).
+KEEP_BYTES = 128 * 2**20
+#: The side of the Haar training window (``haarcascade_frontalface_default.xml``: 24 x 24).
+WINDOW = 24
+
+_ALLOCATION_FAILURES = ("insufficient memory", "failed to allocate", "out of memory")
+
+
+def pyramid_buffer_bytes(
+    width: int,
+    height: int,
+    scale_factor: float,
+    min_size: tuple[int, int] | None = None,
+    max_size: tuple[int, int] | None = None,
+) -> int:
+    """Estimated bytes a Haar classifier keeps after scanning a ``width`` x ``height`` image.
+
+    Sums the pixels of the pyramid levels ``detectMultiScale`` builds (the image shrunk by
+    ``scale_factor**i`` while the 24-pixel window fits, within ``min_size``/``max_size``).
+    """
+    total = 0.0
+    factor = 1.0
+    low_w, low_h = min_size or (0, 0)
+    high_w, high_h = max_size or (0, 0)
+    while width / factor >= WINDOW and height / factor >= WINDOW:
+        window = WINDOW * factor
+        if max_size and (window > high_w or window > high_h):
+            break
+        if window >= low_w and window >= low_h:
+            total += math.floor(width / factor + 0.5) * math.floor(height / factor + 0.5)
+        factor *= scale_factor
+    return int(total * BYTES_PER_PYRAMID_PIXEL)
+
+
+def is_allocation_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says memory ran out (``MemoryError``, or OpenCV's allocation ``cv2.error``)."""
+    if isinstance(exc, MemoryError):
+        return True
+    if "cv2" not in sys.modules or not isinstance(exc, sys.modules["cv2"].error):
+        return False
+    # Not ``exc.code``: OpenCV's binding sets it on the cv2.error *class*, so it is the last error's, any thread's.
+    return any(phrase in str(exc).lower() for phrase in _ALLOCATION_FAILURES)
+
+
+def return_freed_memory() -> None:
+    """Ask glibc to hand freed heap pages back to the OS (``malloc_trim``); elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # lazily: ~20 ms to import, and only needed after a large scan
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # musl, or no glibc: nothing to trim
+        pass
+
+
+class IdleBudget:
+    """Bytes that idle classifiers of several pools may hold together (thread-safe).
+
+    Parameters
+    ----------
+    limit_bytes
+        The most the pools sharing this budget keep idle, by :func:`pyramid_buffer_bytes`.
+    """
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        self._held = 0
+        self._lock = threading.Lock()
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes idle classifiers hold now."""
+        with self._lock:
+            return self._held
+
+    def try_hold(self, n: int) -> bool:
+        """Take ``n`` bytes of the budget if they fit; whether they did."""
+        with self._lock:
+            if self._held + n > self.limit_bytes:
+                return False
+            self._held += n
+            return True
+
+    def free(self, n: int) -> None:
+        """Give back ``n`` bytes taken by :meth:`try_hold`."""
+        with self._lock:
+            self._held -= n
+
+
+class ClassifierPool:
+    """Classifiers of one cascade, lent to one detection at a time (so any thread may use them).
+
+    Parameters
+    ----------
+    load
+        Makes a fresh classifier (raises if the cascade cannot be read).
+    keep_bytes
+        A classifier whose last scan is estimated above this many bytes is dropped after it.
+    max_idle
+        How many idle classifiers to keep; default the number of CPUs, as many as detect at once
+        when detections are admitted one per core.
+    budget
+        Shared with other pools: an idle classifier is kept only while its bytes fit in it.
+
+    Notes
+    -----
+    The memory an idle pool holds is at most ``max_idle * keep_bytes`` (and within
+    ``budget``) plus the cascades themselves (about 2 MB each).
+    """
+
+    def __init__(self, load: Callable[[], Any], *, keep_bytes: int = KEEP_BYTES, max_idle: int | None = None,
+                 budget: IdleBudget | None = None) -> None:
+        self._load = load
+        self.keep_bytes = keep_bytes
+        self.max_idle = max_idle if max_idle is not None else os.cpu_count() or 2
+        self._budget = budget
+        self._idle: list[tuple[Any, int]] = []  # (classifier, estimated bytes it holds)
+        self._lock = threading.Lock()
+
+    @property
+    def retained_bytes(self) -> int:
+        """Estimated bytes the idle classifiers hold in buffers."""
+        with self._lock:
+            return sum(held for _, held in self._idle)
+
+    @property
+    def idle(self) -> int:
+        """How many classifiers wait, unused."""
+        with self._lock:
+            return len(self._idle)
+
+    def warm(self) -> None:
+        """Load one classifier now (so a bad cascade fails at start-up) and keep it idle."""
+        self._give_back(self._load(), 0)
+
+    def release(self) -> None:
+        """Drop every idle classifier and the memory it holds."""
+        with self._lock:
+            dropped, self._idle = self._idle, []
+        held = sum(n for _, n in dropped)
+        del dropped
+        if self._budget is not None:
+            self._budget.free(held)
+        if held:
+            return_freed_memory()
+
+    def close(self) -> None:
+        """Drop the idle classifiers and keep none from now on (classifiers lent out are dropped on return)."""
+        with self._lock:
+            self.max_idle = 0
+        self.release()
+
+    @contextmanager
+    def lend(self, buffer_bytes: int) -> Iterator[Any]:
+        """A classifier for one scan estimated at ``buffer_bytes``; given back or dropped after it.
+
+        Raises
+        ------
+        DetectionResourcesExhausted
+            Memory ran out during the scan (the classifier is dropped).
+        """
+        with self._lock:
+            classifier, held = self._idle.pop() if self._idle else (None, 0)
+        if classifier is None:
+            classifier = self._load()
+        elif self._budget is not None:
+            self._budget.free(held)
+        try:
+            yield classifier
+        except Exception as exc:
+            if is_allocation_failure(exc):
+                del classifier
+                return_freed_memory()
+                raise DetectionResourcesExhausted(
+                    "The server ran out of memory for this detection; retry later, or send a smaller image."
+                ) from None
+            raise
+        self._give_back(classifier, max(held, buffer_bytes))
+
+    def _give_back(self, classifier: Any, held: int) -> None:
+        with self._lock:
+            if (held <= self.keep_bytes and len(self._idle) < self.max_idle
+                    and (self._budget is None or self._budget.try_hold(held))):
+                self._idle.append((classifier, held))
+                return
+        del classifier
+        if held:
+            return_freed_memory()
