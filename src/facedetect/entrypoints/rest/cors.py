@@ -56,12 +56,16 @@ class CorsPolicy:
     def apply(self, event: Mapping[str, Any], allowed_methods: Callable[[str], Sequence[str]],
               resolve: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Answer a preflight, or ``resolve()`` the request and add the CORS headers it earns."""
-        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        raw = event.get("headers") if isinstance(event, Mapping) else None
+        if not isinstance(raw, Mapping):
+            return resolve()  # not a well-formed proxy event: the resolver answers it as such
+        headers = {str(k).lower(): v for k, v in raw.items() if isinstance(v, str)}
         allow = self.allow_origin(headers.get("origin"))
         if allow is None:
             return resolve()
         cors = {"Access-Control-Allow-Origin": allow, "Vary": "Origin"}
-        methods = allowed_methods(str(event.get("path") or "/"))
+        path = event.get("path")
+        methods = allowed_methods(path) if isinstance(path, str) else []
         if event.get("httpMethod") == "OPTIONS" and "access-control-request-method" in headers and methods:
             return {"statusCode": 204, "body": "", "isBase64Encoded": False, "headers": {
                 **cors, "Access-Control-Allow-Methods": ", ".join(methods),
