@@ -25,7 +25,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from facedetect.entrypoints.aws_lambda import app, logger
+from facedetect.entrypoints import aws_lambda
+from facedetect.entrypoints.aws_lambda import logger
 from facedetect.entrypoints.rest.upload_routes import upload_services
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def _uploads() -> UploadService:
-    return upload_services(app).get()
+    # Looked up per call, not bound at import: the API handler's app, even after a module reload.
+    return upload_services(aws_lambda.app).get()
 
 
 def object_keys(body: str) -> list[tuple[str, str]]:
