@@ -131,3 +131,19 @@ class DetectorError(FaceDetectError):
 
     code = "detector_error"
     http_status = 500
+
+
+# --- uploads (POST /uploads, then the bytes to the upload URL) ----------------------------
+
+
+class UploadNotFound(NotFound):
+    """No upload is recorded under that id."""
+
+    code = "upload_not_found"
+
+
+class UploadRejected(FaceDetectError):
+    """Bytes sent to an upload URL that is not valid (bad signature, expired, wrong type or size)."""
+
+    code = "upload_rejected"
+    http_status = 403

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from facedetect.core.uploads import Upload, UploadTarget
+
 
 @runtime_checkable
 class FaceDetector(Protocol):
@@ -89,4 +91,46 @@ class DetectionRepository(Protocol):
 
     def delete(self, detection_id: str) -> None:
         """Remove the detection; deleting a missing id is not an error."""
+        ...
+
+
+@runtime_checkable
+class UploadRepository(Protocol):
+    """Keeps the records of uploads (:class:`~facedetect.core.uploads.Upload`) by id.
+
+    Errors: ``UploadNotFound`` for an unknown id; ``StorageUnavailable`` when a retry may
+    succeed; ``StorageError`` otherwise.
+    """
+
+    def create(self, upload: Upload) -> None:
+        """Record a new upload (ids are random: an existing id is a ``StorageError``)."""
+        ...
+
+    def get(self, upload_id: str) -> Upload:
+        """Return the upload; raise ``UploadNotFound`` if absent."""
+        ...
+
+    def finish(self, upload: Upload) -> bool:
+        """Replace a *pending* upload by ``upload`` (its outcome); ``False``, changing nothing, if not pending."""
+        ...
+
+
+@runtime_checkable
+class UploadInbox(Protocol):
+    """Where the bytes of an upload arrive, named by upload id (S3 ``uploads/<id>``, or local).
+
+    Errors: ``ImageNotFound`` when nothing arrived under the name; ``ImageTooLarge`` when what
+    arrived exceeds ``max_bytes``; ``StorageUnavailable``/``StorageError`` as for the stores.
+    """
+
+    def target(self, upload_id: str, *, content_type: str, max_bytes: int, expires_in: int) -> UploadTarget:
+        """Where and how a client sends the bytes of ``upload_id`` (valid ``expires_in`` seconds)."""
+        ...
+
+    def read(self, name: str, *, max_bytes: int) -> bytes:
+        """The bytes that arrived under ``name``."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Forget the bytes under ``name``; a missing name is not an error."""
         ...

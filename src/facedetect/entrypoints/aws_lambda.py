@@ -61,7 +61,7 @@ def _make_logger() -> Logger:
     return Logger(service=SERVICE, logger_handler=None if configured else _StdoutHandler())
 
 
-logger = _make_logger()
+logger: Logger = _make_logger()
 
 
 class EmfMetrics:
@@ -147,3 +147,6 @@ def use_service(service: FaceDetectionService) -> None:
     """
     reset()
     _services.set(service)
+
+
+from facedetect.entrypoints.aws_sqs import sqs_handler as sqs_handler  # noqa: E402  (path used by the template)

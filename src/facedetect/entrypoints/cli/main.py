@@ -18,9 +18,11 @@ from facedetect.entrypoints.cli import (
     models_command,
     read_commands,
     serve_command,
+    submit_command,
 )
 
-_COMMANDS = (demo_command, detect_command, read_commands, serve_command, models_command, build_lambda_command)
+_COMMANDS = (demo_command, detect_command, read_commands, serve_command, models_command, build_lambda_command,
+             submit_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
+from facedetect.entrypoints.rest.cors import CorsPolicy
 from facedetect.entrypoints.rest.detectors import DetectorCache
 from facedetect.entrypoints.rest.errors import register_error_handlers
 from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
@@ -114,6 +115,11 @@ class FaceDetectApp(ConcurrentRestResolver):
         self.observer: RequestObserver = observer or NullObserver()
         self.deadline_margin_s = deadline_margin_s
         self._openapi_cache: dict[str, str] = {}
+        self.cors = CorsPolicy()
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Resolve one proxy event, with CORS for allowed origins (:mod:`~facedetect.entrypoints.rest.cors`)."""
+        return self.cors.apply(event, self.allowed_methods, lambda: super(FaceDetectApp, self).resolve(event, context))
 
     def time_left_s(self) -> float | None:
         """Seconds a detection may take in this request (``None``: no deadline)."""
@@ -169,12 +175,14 @@ def create_app(service_factory: ServiceFactory | LazyService, *, observer: Reque
         context's deadline (503 ``not_enough_time``); ``None`` (the local server): no deadline.
     """
     from facedetect.entrypoints.rest.routes import register_routes
+    from facedetect.entrypoints.rest.upload_routes import register_upload_routes
 
     app = FaceDetectApp(service_factory, observer=observer, deadline_margin_s=deadline_margin_s)
     register_error_handlers(app)
     if eager_service:
         app.use([_require_service])
     register_routes(app)
+    register_upload_routes(app)
     return app
 
 
