@@ -38,10 +38,10 @@ import threading
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from facedetect.adapters import dynamodb_items as items
-from facedetect.adapters.aws_errors import aws_errors, translate
+from facedetect.adapters.aws_errors import aws_errors
 from facedetect.adapters.dynamodb_listing import DetectionLister
 from facedetect.adapters.dynamodb_writes import (
     TRANSACTION_MAX_ITEMS,
@@ -110,36 +110,42 @@ class DynamoDBDetectionRepository:
             faces = items.face_items(detection)
             marker = items.detection_item(detection)
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise StorageError(f"{self._resource}: detection {detection.id!r} cannot be stored: {exc}.") from None
+            detail = f"{self._resource}: detection {detection.id!r} cannot be stored: {exc}."
+            raise StorageError(detail=detail) from None
         action = f"writing detection {detection.id!r}"
         if len(faces) < TRANSACTION_MAX_ITEMS:
-            try:
-                transact(self.client, [put(self.table, i) for i in faces] + [put(self.table, marker, new=True)])
-            except ClientError as exc:
-                if not already_stored(exc):
-                    raise translate(exc, resource=self._resource, action=action) from exc
-                return False
-            except BotoCoreError as exc:
-                raise translate(exc, resource=self._resource, action=action) from exc
+            with self.errors(action):
+                try:
+                    transact(self.client, [put(self.table, i) for i in faces] + [put(self.table, marker, new=True)])
+                except ClientError as exc:
+                    if not already_stored(exc):
+                        raise
+                    return False
             return True
         if self._exists(detection.id):
             return False
         try:
-            for chunk in chunks(faces, TRANSACTION_MAX_ITEMS):
-                transact(self.client, [put(self.table, i) for i in chunk])
-            transact(self.client, [put(self.table, marker, new=True)])
-        except (ClientError, BotoCoreError) as exc:
-            if isinstance(exc, ClientError) and already_stored(exc):
-                return False
-            self._roll_back(detection.id, len(faces))
-            raise translate(exc, resource=self._resource, action=action) from exc
+            with self.errors(action):
+                try:
+                    for chunk in chunks(faces, TRANSACTION_MAX_ITEMS):
+                        transact(self.client, [put(self.table, i) for i in chunk])
+                    transact(self.client, [put(self.table, marker, new=True)])
+                except ClientError as exc:
+                    if already_stored(exc):
+                        return False
+                    raise
         except BaseException:
             self._roll_back(detection.id, len(faces))
             raise
         return True
 
     def _roll_back(self, detection_id: str, count: int) -> None:
-        """Best effort: remove the face items of a failed write, unless someone committed it."""
+        """Best effort: remove the face items of a failed write, unless it was committed after all.
+
+        Only a consistent read saying "not stored" allows it: when the write's answer was lost
+        the detection may be committed, and when the read fails too the items stay (a retry
+        writes them again; readers never see face items without their detection item).
+        """
         try:
             if not self._exists(detection_id):
                 delete_faces(self.client, self.table, detection_id, count)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from facedetect.adapters import dynamodb_items as items
-from facedetect.adapters.aws_errors import error_code, translate
+from facedetect.adapters.aws_errors import error_code
 from facedetect.core.paging import check_limit
 from facedetect.core.ports import Page
 from facedetect.errors import StorageUnavailable
@@ -72,14 +72,14 @@ class DetectionLister:
         }
         found: list[Item] = []
         while len(found) < wanted:
-            try:
-                response = self._repo.client.query(**request)
-            except ClientError as exc:
-                if _is_missing_index(exc):
+            with self._repo.errors(f"querying index {index!r}"):
+                try:
+                    response = self._repo.client.query(**request)
+                except ClientError as exc:
+                    if not _is_missing_index(exc):
+                        raise
                     self._no_index_until = time.monotonic() + RECHECK_INDEX_AFTER_S
                     return None
-                raise translate(exc, resource=f"DynamoDB table {self._repo.table!r}",
-                                action=f"querying index {index!r}") from exc
             found.extend(response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 break
@@ -126,5 +126,5 @@ class DetectionLister:
                     break
                 time.sleep(0.05 * 2 ** attempt)
             else:
-                raise StorageUnavailable(f"DynamoDB table {self._repo.table!r}: reads kept being throttled.")
+                raise StorageUnavailable(detail=f"DynamoDB table {self._repo.table!r}: reads kept being throttled.")
         return found

@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except FaceDetectError as exc:
-        print(f"facedetect: error: {exc.message}", file=sys.stderr)
+        print(f"facedetect: error: {exc.detail}", file=sys.stderr)  # the operator: full detail
         return 2
     except KeyboardInterrupt:
         print("facedetect: interrupted", file=sys.stderr)
