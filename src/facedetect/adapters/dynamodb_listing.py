@@ -87,7 +87,7 @@ class DetectionLister:
         found = found[:wanted]
         incomplete = [i for i in found if items.JSON_ATTR not in i and items.ZJSON_ATTR not in i]
         if incomplete:  # an index projecting fewer attributes: read those items from the table
-            full = {i[items.KEY]["S"]: i for i in self._batch_get([{items.KEY: i[items.KEY]} for i in incomplete])}
+            full = {i[items.KEY]["S"]: i for i in self.batch_get([{items.KEY: i[items.KEY]} for i in incomplete])}
             found = [full.get(i[items.KEY]["S"], i) for i in found]
         return found
 
@@ -109,10 +109,11 @@ class DetectionLister:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         keys.sort(reverse=True)
         page_keys = [k for _, k in keys[:wanted]]
-        by_key = {i[items.KEY]["S"]: i for i in self._batch_get([{items.KEY: {"S": k}} for k in page_keys])}
+        by_key = {i[items.KEY]["S"]: i for i in self.batch_get([{items.KEY: {"S": k}} for k in page_keys])}
         return [by_key[k] for k in page_keys if k in by_key]  # skips items deleted meanwhile
 
-    def _batch_get(self, keys: list[Item]) -> list[Item]:
+    def batch_get(self, keys: list[Item]) -> list[Item]:
+        """The items with these keys (consistent reads); missing ones are left out."""
         found: list[Item] = []
         for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
             pending: dict[str, Any] = {self._repo.table: {"Keys": keys[start:start + BATCH_GET_MAX_KEYS],
