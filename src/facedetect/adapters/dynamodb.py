@@ -29,8 +29,9 @@ falls back to a paginated ``Scan`` of the detection items' sort keys, sorted in 
 a ``BatchGetItem`` of the page: O(table size) per call, fine for small tables. The absence
 of the index is remembered for five minutes.
 
-IAM: ``dynamodb:GetItem, PutItem, DeleteItem, BatchGetItem, BatchWriteItem, Query, Scan``
-(``TransactWriteItems`` is authorised through the item actions) on the table and its index.
+IAM: ``dynamodb:GetItem, PutItem, DeleteItem, ConditionCheckItem, BatchGetItem,
+BatchWriteItem, Query, Scan`` (``TransactWriteItems`` is authorised through the item actions;
+the rollback's ``ConditionCheck`` needs ``ConditionCheckItem``) on the table and its index.
 """
 
 from __future__ import annotations
@@ -147,16 +148,16 @@ class DynamoDBDetectionRepository:
 
         Each delete transaction carries a ``ConditionCheck`` that the detection item is absent,
         so no face item of a committed detection is removed: not when this write's answer was
-        lost, nor when a concurrent writer of the same detection committed it meanwhile. When
-        a transaction fails the remaining items stay (invisible to readers; a retry rewrites them).
+        lost, nor when a concurrent writer of the same detection committed it meanwhile. The
+        items of a transaction that fails stay (invisible to readers; a retry rewrites them).
         """
         committed = {"ConditionCheck": {"TableName": self.table, "Key": items.detection_key(detection_id),
                                         "ConditionExpression": "attribute_not_exists(face_id)"}}
         keys = [items.face_key(detection_id, i) for i in range(count)]
-        try:
-            for chunk in chunks(keys, TRANSACTION_MAX_ITEMS - 1):
-                deletes: list[TransactWriteItemTypeDef] = [{"Delete": {"TableName": self.table, "Key": key}}
-                                                           for key in chunk]
+        for chunk in chunks(keys, TRANSACTION_MAX_ITEMS - 1):  # each chunk tried, whatever the others did
+            deletes: list[TransactWriteItemTypeDef] = [{"Delete": {"TableName": self.table, "Key": key}}
+                                                       for key in chunk]
+            try:
                 with self.errors(f"removing the faces of failed detection {detection_id!r}"):
                     try:
                         transact(self.client, [committed, *deletes])  # type: ignore[list-item]
@@ -164,9 +165,9 @@ class DynamoDBDetectionRepository:
                         if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
                             return  # committed after all: its face items stay
                         raise
-        except Exception:  # the write's own error is the one to report
-            log.warning("Could not remove the face items of failed detection %s from %s",
-                        detection_id, self.table, exc_info=True)
+            except Exception:  # the write's own error is the one to report
+                log.warning("Could not remove face items of failed detection %s from %s",
+                            detection_id, self.table, exc_info=True)
 
     def _complete_faces(self, detection_id: str, faces: list[Item]) -> None:
         """After a commit: put back face items that a failed concurrent writer removed just before it."""

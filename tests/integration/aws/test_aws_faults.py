@@ -111,7 +111,7 @@ def test_dynamodb_throttles_single_transaction(aws: Aws, bucket: str, table: str
 def test_failed_cleanup_still_leaves_no_visible_detection(aws: Aws, bucket: str, table: str) -> None:
     """If even the rollback fails, the write's own error is raised and the detection stays invisible."""
     error = client_error("InternalServerError", "TransactWriteItems", status=500)
-    svc, _ = service(aws, 250, dynamodb_failures={"transact_write_items": {4: error, 5: error, 6: error}})
+    svc, _ = service(aws, 250, dynamodb_failures={"transact_write_items": {n: error for n in range(4, 20)}})
     with pytest.raises(StorageUnavailable) as info:
         svc.detect(IMAGE)
     assert "writing detection" in info.value.detail
