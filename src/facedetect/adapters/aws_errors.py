@@ -1,7 +1,8 @@
 """Translate botocore errors into :mod:`facedetect.errors`, the only errors that cross layers.
 
-* Throttling, 5xx responses, timeouts and connection failures -> ``StorageUnavailable``
-  (retrying later may succeed; entrypoints answer 503 with ``Retry-After``).
+* Throttling, 5xx responses, timeouts, connection failures and an attempt refused by the
+  request's deadline -> ``StorageUnavailable`` (retrying later may succeed; entrypoints
+  answer 503 with ``Retry-After``).
 * ``NoSuchKey`` and bare ``404`` (``HeadObject``) -> ``ImageNotFound``.
 * Everything else (``AccessDenied``, ``NoSuchBucket``, ``ResourceNotFoundException``, missing
   credentials, invalid parameters ...) -> ``StorageError``.
@@ -14,8 +15,13 @@ Every SDK call of the adapters runs inside :func:`aws_errors` (one translation f
 path, listings included); code that must look at a ``ClientError`` first (412, 404, a
 cancelled transaction) catches it inside the block and re-raises what it does not handle::
 
-    with aws_errors(f"S3 bucket {bucket!r}", f"writing {key!r}", key=key):
-        client.put_object(...)
+    with aws_errors(f"S3 bucket {bucket!r}", f"checking {key!r}"):
+        try:
+            client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if error_code(exc) not in NOT_FOUND_CODES:
+                raise
+            return False
 """
 
 from __future__ import annotations
