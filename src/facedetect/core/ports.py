@@ -49,7 +49,12 @@ class ImageStore(Protocol):
     """Keeps image bytes by key. Keys are content-derived, so a key's bytes never change."""
 
     def put(self, key: str, data: bytes, *, media_type: str) -> bool:
-        """Store ``data`` under ``key``; return ``True`` if this call created it, ``False`` if it existed."""
+        """Store ``data`` under ``key``; return ``True`` if this call created it, ``False`` if it existed.
+
+        Storing a key that exists changes nothing (its bytes are the same). Under races an
+        adapter may report ``True`` to more than one writer, or ``False`` after its own write
+        whose answer was lost; callers must not delete on the strength of it.
+        """
         ...
 
     def get(self, key: str) -> bytes:
@@ -57,7 +62,11 @@ class ImageStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool:
-        """Whether something is stored under ``key``."""
+        """Whether something is stored under ``key``: a cheap check that never reads the bytes.
+
+        Raises ``StorageUnavailable`` or ``StorageError`` when the store cannot tell (never
+        ``False`` for "could not check"), ``InvalidInput`` for a malformed key.
+        """
         ...
 
     def delete(self, key: str) -> None:
@@ -82,7 +91,11 @@ class DetectionRepository(Protocol):
         ...
 
     def get(self, detection_id: str) -> Detection:
-        """Return the detection; raise ``DetectionNotFound`` if absent."""
+        """Return the detection; raise ``DetectionNotFound`` if absent.
+
+        A strongly consistent read: it sees every ``add`` that was applied, even one whose
+        caller got an error (the service relies on this after a failed ``add``).
+        """
         ...
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:

@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"facedetect: error: {name_the_flag(exc.message, args)}", file=sys.stderr)
         return 2
     except FaceDetectError as exc:
-        print(f"facedetect: error: {exc.message}", file=sys.stderr)
+        print(f"facedetect: error: {exc.detail}", file=sys.stderr)  # the operator: full detail
         return 1 if exc.http_status >= 500 else 2
     except KeyboardInterrupt:
         print("facedetect: interrupted", file=sys.stderr)
