@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from facedetect.core.imaging import ImageLimits
-from facedetect.core.ports import DetectionRepository, ImageStore
+from facedetect.core.ports import DetectionRepository, ImageStore, UploadRepository
 from facedetect.core.service import FaceDetectionService
+from facedetect.core.uploads import DetectorFor, UploadService
 from facedetect.detection import create_detector
 from facedetect.errors import ConfigurationError
 from facedetect.settings import Settings, load_settings
@@ -14,6 +16,8 @@ from facedetect.settings import Settings, load_settings
 if TYPE_CHECKING:
     from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
     from facedetect.adapters.s3 import S3ImageStore
+
+log = logging.getLogger(__name__)
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FaceDetectionService:
@@ -72,11 +76,52 @@ def build_aws_stores(settings: Settings) -> tuple[S3ImageStore, DynamoDBDetectio
     if not settings.s3_bucket:
         raise ConfigurationError("Invalid configuration: FACEDETECT_S3_BUCKET is required when "
                                  "FACEDETECT_BACKEND=aws")
-    from facedetect.adapters.aws import dynamodb_client, s3_client
+    from facedetect.adapters.aws import dynamodb_client, s3_client, sdk_versions
     from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-    from facedetect.adapters.s3 import S3ImageStore
+    from facedetect.adapters.s3 import S3ImageStore, supports_conditional_put
 
     endpoint = settings.aws_endpoint_url or None
-    images = S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3_client(endpoint))
+    s3 = s3_client(endpoint)
+    log.info("AWS SDK %s; conditional S3 writes %s", sdk_versions(),
+             "available" if supports_conditional_put(s3) else "unavailable: HeadObject then PutObject")
+    images = S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3)
     detections = DynamoDBDetectionRepository(settings.dynamodb_table, client=dynamodb_client(endpoint))
     return images, detections
+
+
+def build_upload_service(service: FaceDetectionService, *,
+                         detector_for: DetectorFor | None = None) -> UploadService:
+    """The upload service next to ``service``, on the same kind of storage.
+
+    S3 and DynamoDB stores give presigned POSTs to ``uploads/`` in the same bucket and upload
+    records in the same table (processed by the SQS handler); other stores give the local
+    server's signed URLs, processed in the background in this process, with records beside
+    the detections (filesystem) or in memory.
+    """
+    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+    from facedetect.adapters.filesystem import FilesystemDetectionRepository
+    from facedetect.adapters.s3 import S3ImageStore
+
+    images, detections = service.images, service.detections
+    if isinstance(images, S3ImageStore) and isinstance(detections, DynamoDBDetectionRepository):
+        from facedetect.adapters.dynamodb_uploads import DynamoDBUploadRepository
+        from facedetect.adapters.s3_uploads import S3UploadInbox
+
+        return UploadService(service, DynamoDBUploadRepository(detections.table, client=detections.client),
+                             S3UploadInbox(images.bucket, client=images.client), detector_for=detector_for)
+    from facedetect.adapters.local_inbox import LocalUploadInbox
+    from facedetect.core.upload_worker import BackgroundUploads
+
+    records: UploadRepository
+    if isinstance(detections, FilesystemDetectionRepository):
+        from facedetect.adapters.filesystem_uploads import FilesystemUploadRepository
+
+        records = FilesystemUploadRepository(detections.path.parent)
+    else:
+        from facedetect.adapters.memory_uploads import InMemoryUploadRepository
+
+        records = InMemoryUploadRepository()
+    inbox = LocalUploadInbox()
+    uploads = UploadService(service, records, inbox, detector_for=detector_for)
+    inbox.on_arrival = BackgroundUploads(uploads).submit
+    return uploads

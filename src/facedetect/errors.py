@@ -3,7 +3,9 @@
 Adapters translate SDK errors into these; entrypoints map each to a status
 code (``http_status``) and a stable machine-readable ``code``. Messages are
 written for the person who sent the image, never contain a stack trace and
-never echo the input bytes.
+never echo the input bytes. They never name the infrastructure either (bucket,
+table, index, object keys, hosts, file-system paths): that goes in ``detail``,
+which entrypoints log and never send.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ class FaceDetectError(Exception):
     code: str = "internal_error"
     http_status: int = 500
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail or message
+        """For the operator's log: what failed, where (resource names, keys, paths); never sent."""
 
 
 # --- bad input: the caller can fix these -------------------------------------------------
@@ -80,9 +84,12 @@ class DetectionNotFound(NotFound):
 
 
 class ImageNotFound(NotFound):
-    """No image is stored under that key."""
+    """No image is stored under that key (the key goes in ``detail``, not in the message)."""
 
     code = "image_not_found"
+
+    def __init__(self, message: str = "The image is not stored.", *, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
 
 
 # --- storage and configuration: the operator's side --------------------------------------
@@ -93,6 +100,10 @@ class StorageError(FaceDetectError):
 
     code = "storage_error"
     http_status = 500
+    default_message = "Storage failed; the cause is logged under this request's id."
+
+    def __init__(self, message: str | None = None, *, detail: str | None = None) -> None:
+        super().__init__(message or self.default_message, detail=detail)
 
 
 class StorageUnavailable(StorageError):
@@ -101,6 +112,7 @@ class StorageUnavailable(StorageError):
     code = "storage_unavailable"
     http_status = 503
     retry_after_seconds = 1
+    default_message = "Storage is busy or cannot be reached right now; retry in a moment."
 
 
 class NotEnoughTime(FaceDetectError):
@@ -131,3 +143,19 @@ class DetectorError(FaceDetectError):
 
     code = "detector_error"
     http_status = 500
+
+
+# --- uploads (POST /uploads, then the bytes to the upload URL) ----------------------------
+
+
+class UploadNotFound(NotFound):
+    """No upload is recorded under that id."""
+
+    code = "upload_not_found"
+
+
+class UploadRejected(FaceDetectError):
+    """Bytes sent to an upload URL that is not valid (bad signature, expired, wrong type or size)."""
+
+    code = "upload_rejected"
+    http_status = 403

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     s3_prefix: str = Field("", description="Key prefix inside the bucket.")
     dynamodb_table: str = Field("faces", min_length=3, description="DynamoDB table of the aws backend.")
     aws_endpoint_url: str | None = Field(None, description="Custom AWS endpoint (moto server, LocalStack).")
+    allowed_origins: str = Field("", description="Comma-separated browser origins allowed to call the API (CORS).")
 
     @model_validator(mode="after")
     def _required_together(self) -> Settings:

@@ -22,7 +22,9 @@ def template() -> dict[str, Any]:
 
 
 def _function(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    """The API's function (the uploads function is tested in test_template_uploads.py)."""
+    functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"
+                 and v["Properties"]["Handler"].endswith(".handler")}
     assert len(functions) == 1, functions.keys()
     return next(iter(functions.items()))
 
@@ -77,9 +79,12 @@ def test_bucket_policy_denies_every_request_without_tls(template: dict[str, Any]
 
 def test_image_expiry_is_off_by_default_and_set_by_parameter(template: dict[str, Any]) -> None:
     bucket = _single(Stack(template), "AWS::S3::Bucket")
-    assert Stack(template).properties(bucket).get("LifecycleConfiguration") is None
-    rules = Stack(template, ImageExpirationDays="30").properties(bucket)["LifecycleConfiguration"]["Rules"]
-    assert [r["ExpirationInDays"] for r in rules if r["Status"] == "Enabled"] == [{"Ref": "ImageExpirationDays"}]
+    def image_rules(stack: Stack) -> list[Any]:  # the rule for uploads/ is tested in test_template_uploads.py
+        rules = stack.properties(bucket)["LifecycleConfiguration"]["Rules"]
+        return [r["ExpirationInDays"] for r in rules if r and r["Status"] == "Enabled" and "Prefix" not in r]
+
+    assert image_rules(Stack(template)) == []
+    assert image_rules(Stack(template, ImageExpirationDays="30")) == [{"Ref": "ImageExpirationDays"}]
 
 
 def test_table_is_keyed_by_face_id_on_demand_with_point_in_time_recovery(template: dict[str, Any]) -> None:
@@ -162,6 +167,7 @@ def test_role_may_touch_only_this_bucket_table_and_log_group(template: dict[str,
         "s3": [{"Fn::Sub": f"${{{bucket}.Arn}}/*"}, {"Fn::GetAtt": [bucket, "Arn"]}],
         "dynamodb": [{"Fn::Sub": table_arn}, {"Fn::Sub": table_arn + "/index/*"}],
         "logs": [{"Fn::GetAtt": [group, "Arn"]}],
+        "sqs": [{"Fn::GetAtt": ["UploadsQueue", "Arn"]}],
     }
     role = stack.properties(_single(stack, "AWS::IAM::Role"))
     assert role.get("ManagedPolicyArns") is None  # X-Ray's managed policy only with EnableTracing
@@ -209,7 +215,8 @@ def test_api_stage_binary_types_and_routes(template: dict[str, Any]) -> None:
 
     served = {f"{m.upper()} {shape(p)}" for p, item in app.get_openapi_schema().paths.items()
               for m in METHODS if getattr(item, m, None) is not None}
-    assert served == {shape(k) for k in operations} - {"ANY /{}"}
+    preflights = {k for k in operations if k.startswith("OPTIONS ")}  # CORS: test_template_uploads.py
+    assert served == {shape(k) for k in operations} - {"ANY /{}"} - {shape(k) for k in preflights}
 
 
 def test_api_key_and_usage_plan_only_when_enabled(template: dict[str, Any]) -> None:
@@ -220,6 +227,8 @@ def test_api_key_and_usage_plan_only_when_enabled(template: dict[str, Any]) -> N
     plan = on.properties(_single(on, "AWS::ApiGateway::UsagePlan"))
     assert plan["Throttle"] == {"RateLimit": {"Ref": "ThrottleRateLimit"}, "BurstLimit": {"Ref": "ThrottleBurstLimit"}}
     for key, operation in _operations(template).items():
+        if key.startswith("OPTIONS "):  # CORS preflights carry no key (test_template_uploads.py)
+            continue
         assert off.pick(operation["security"]) == [], key
         assert on.pick(operation["security"]) == [{"api_key": []}], key
 

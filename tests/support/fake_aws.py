@@ -58,3 +58,29 @@ def running_moto_server() -> Iterator[str]:
 def reset_moto(url: str) -> None:
     """Empty every moto backend (``POST /moto-api/reset`` on the server at ``url``)."""
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30).close()
+
+
+def serialise_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fix the fake, not the product: run moto's DynamoDB writes one at a time.
+
+    When a transaction fails, moto puts back a copy of the whole table taken when it started,
+    erasing what concurrent writes committed meanwhile (real DynamoDB does not), and taking
+    that copy while another thread writes can fail ("dictionary changed size"). The moto
+    server of the tests runs in the test process, so one lock serialises its writes.
+    """
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "put_item", "delete_item", "update_item", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None:
+            continue
+
+        def serialised(self: DynamoDBBackend, *args: object, __original: object = original,
+                       **kwargs: object) -> object:
+            with lock:
+                return __original(self, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(DynamoDBBackend, name, serialised)

@@ -186,15 +186,16 @@ def test_image_store_failure_stores_nothing() -> None:
     assert images.objects == {} and detections.items == {}
 
 
-def test_repository_failure_removes_the_image_just_stored_and_propagates() -> None:
+def test_repository_failure_keeps_the_image_for_the_retry_and_propagates() -> None:
     images, detections = InMemoryImageStore(), FailingRepository()
     service = make_service(images=images, detections=detections)
     with pytest.raises(StorageError, match="broken"):
         service.detect(PNG)
     assert len(detections.attempts) == 1  # the add was really tried after the image was put
-    assert images.objects == {} and detections.items == {}
-    detections.fail_add = False  # the store recovers: a retry stores both
+    assert detections.items == {} and len(images.objects) == 1  # no detection; the image may be needed
+    detections.fail_add = False  # the store recovers: a retry stores the detection, reusing the image
     detection = service.detect(PNG)
+    assert list(images.objects) == [detection.image_key]
     assert service.image(detection.id) == (PNG, "image/png")
 
 
@@ -208,16 +209,6 @@ def test_repository_failure_keeps_an_image_that_was_already_there() -> None:
     assert list(images.objects) == [kept.image_key]  # still there for the first detection
     assert service.image(kept.id) == (PNG, "image/png")
     assert list(detections.items) == [kept.id]
-
-
-def test_cleanup_failure_does_not_hide_the_original_error() -> None:
-    class UndeletableStore(InMemoryImageStore):
-        def delete(self, key: str) -> None:
-            raise StorageUnavailable("delete failed too")
-
-    service = make_service(images=UndeletableStore(), detections=FailingRepository())
-    with pytest.raises(StorageError, match="broken"):
-        service.detect(PNG)
 
 
 # --- reading back ---------------------------------------------------------------------------

@@ -1,10 +1,18 @@
 """boto3 clients for the AWS backend, and the lazy client the S3 and DynamoDB adapters share.
 
 The region comes from the standard variables (``AWS_REGION``, then ``AWS_DEFAULT_REGION``,
-then the shared config file); credentials from boto3's usual chain. Clients retry in
-botocore's ``standard`` mode (3 attempts, exponential backoff with jitter, throttling and
-5xx included) with 5 s connect and 15 s read timeouts, so one slow dependency cannot hold
-a Lambda invocation for long. Nothing here runs at import time.
+then the shared config file); credentials from boto3's usual chain. Nothing here runs at
+import time.
+
+Time bounds (an unreachable or hanging AWS is a fast 503, never a Lambda timeout): botocore's
+``standard`` retries are the only retry mechanism on network failures, throttling and 5xx
+(``MAX_ATTEMPTS`` attempts in all, exponential backoff with jitter of at most 1 s between
+them), each attempt bounded by ``CONNECT_TIMEOUT_S`` + ``READ_TIMEOUT_S``. One call thus
+ends within 2 x (2 + 5) + 1 = 15 s. A request may make several calls, so every client also
+checks the request's deadline (:mod:`facedetect.adapters.aws_deadline`) before each attempt:
+the Lambda handler sets it to ``aws_deadline.REQUEST_BUDGET_S`` (20 s) or the invocation's remaining time
+less a margin, whichever is shorter, and an attempt that could not end before it is not
+started (``StorageUnavailable``, 503).
 """
 
 from __future__ import annotations
@@ -12,8 +20,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from facedetect.adapters.aws_deadline import check_attempt
 from facedetect.adapters.aws_errors import translate
 from facedetect.errors import ConfigurationError, FaceDetectError
 
@@ -23,9 +32,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-CONNECT_TIMEOUT_S = 5
-READ_TIMEOUT_S = 15
-MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT_S = 2
+READ_TIMEOUT_S = 5
+MAX_ATTEMPTS = 2
+ATTEMPT_WORST_CASE_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 
 # boto3 does not document session/client creation as thread-safe (clients are); serialise it.
 _CREATE_LOCK = threading.Lock()
@@ -53,43 +63,66 @@ def client_config(*, s3_path_style: bool | None = None) -> Config:
     return config
 
 
+def _check_deadline(**_: Any) -> None:
+    """``before-send`` hook: refuse an attempt that could not end before the request's deadline."""
+    check_attempt(ATTEMPT_WORST_CASE_S)
+
+
+def _guard(client: S3Client | DynamoDBClient) -> None:
+    client.meta.events.register("before-send", _check_deadline)
+
+
+def sdk_versions() -> str:
+    """``"boto3 1.x.y, botocore 1.x.y"``: the SDK in use (a Lambda runtime may bring an old one)."""
+    import boto3
+    import botocore
+
+    return f"boto3 {boto3.__version__}, botocore {botocore.__version__}"
+
+
 def _session() -> boto3.session.Session:
     import boto3
 
     try:
         return boto3.session.Session(region_name=aws_region())
     except Exception as exc:
-        raise ConfigurationError(f"Cannot create an AWS session: {exc}") from exc
+        raise ConfigurationError("Cannot create an AWS session; see the log.",
+                                 detail=f"Cannot create an AWS session: {exc}") from exc
 
 
 def _creation_error(service: str, exc: Exception) -> FaceDetectError:
     error = translate(exc, resource=service, action="creating the client")
     if isinstance(error, ConfigurationError):
         return error
-    return ConfigurationError(f"Cannot create the {service} client: {exc}")
+    return ConfigurationError(f"Cannot create the {service} client; see the log.",
+                              detail=f"Cannot create the {service} client: {exc}")
 
 
 def s3_client(endpoint_url: str | None = None) -> S3Client:
-    """A new S3 client; path-style addressing when ``endpoint_url`` points at a local server."""
+    """A new S3 client (deadline-checked); path-style addressing when ``endpoint_url`` points at a local server."""
     with _CREATE_LOCK:
         try:
-            return _session().client("s3", endpoint_url=endpoint_url,
-                                     config=client_config(s3_path_style=endpoint_url is not None))
+            s3 = _session().client("s3", endpoint_url=endpoint_url,
+                                   config=client_config(s3_path_style=endpoint_url is not None))
         except FaceDetectError:
             raise
         except Exception as exc:
             raise _creation_error("S3", exc) from exc
+    _guard(s3)
+    return s3
 
 
 def dynamodb_client(endpoint_url: str | None = None) -> DynamoDBClient:
-    """A new DynamoDB client."""
+    """A new DynamoDB client (deadline-checked)."""
     with _CREATE_LOCK:
         try:
-            return _session().client("dynamodb", endpoint_url=endpoint_url, config=client_config())
+            dynamodb = _session().client("dynamodb", endpoint_url=endpoint_url, config=client_config())
         except FaceDetectError:
             raise
         except Exception as exc:
             raise _creation_error("DynamoDB", exc) from exc
+    _guard(dynamodb)
+    return dynamodb
 
 
 ClientT = TypeVar("ClientT")

@@ -1,17 +1,27 @@
 """Translate botocore errors into :mod:`facedetect.errors`, the only errors that cross layers.
 
-* Throttling, 5xx responses, timeouts and connection failures -> ``StorageUnavailable``
-  (retrying later may succeed; entrypoints answer 503 with ``Retry-After``).
+* Throttling, 5xx responses, timeouts, connection failures and an attempt refused by the
+  request's deadline -> ``StorageUnavailable`` (retrying later may succeed; entrypoints
+  answer 503 with ``Retry-After``).
 * ``NoSuchKey`` and bare ``404`` (``HeadObject``) -> ``ImageNotFound``.
 * Everything else (``AccessDenied``, ``NoSuchBucket``, ``ResourceNotFoundException``, missing
-  credentials, invalid parameters ...) -> ``StorageError``, whose message names the bucket or
-  table and the action, so the operator knows what to fix.
+  credentials, invalid parameters ...) -> ``StorageError``.
 * A missing region -> ``ConfigurationError``.
 
-Use :func:`aws_errors` as a context manager around each SDK call::
+Messages say what happened and what to do, never which bucket, table, index, key or host:
+those are in the error's ``detail``, which entrypoints log and never send.
 
-    with aws_errors(f"S3 bucket {bucket!r}", f"writing {key!r}", key=key):
-        client.put_object(...)
+Every SDK call of the adapters runs inside :func:`aws_errors` (one translation for every
+path, listings included); code that must look at a ``ClientError`` first (412, 404, a
+cancelled transaction) catches it inside the block and re-raises what it does not handle::
+
+    with aws_errors(f"S3 bucket {bucket!r}", f"checking {key!r}"):
+        try:
+            client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if error_code(exc) not in NOT_FOUND_CODES:
+                raise
+            return False
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
+from facedetect.adapters.aws_deadline import DeadlineExceeded
 from facedetect.errors import (
     ConfigurationError,
     FaceDetectError,
@@ -98,37 +109,39 @@ def is_transient(exc: ClientError) -> bool:
 def translate(exc: BaseException, *, resource: str, action: str, key: str | None = None) -> FaceDetectError:
     """The facedetect error for a botocore exception raised while doing ``action`` on ``resource``.
 
+    The message is for the client and names nothing of the infrastructure; ``detail`` (for
+    the log) names the resource, the action and the error code.
+
     Parameters
     ----------
     exc
         The exception botocore raised.
     resource
-        What was addressed, for the message: ``"S3 bucket 'b'"``, ``"DynamoDB table 'faces'"``.
+        What was addressed, for the log: ``"S3 bucket 'b'"``, ``"DynamoDB table 'faces'"``.
     action
-        What was being done, for the message: ``"reading 'abc.jpg'"``.
+        What was being done, for the log: ``"reading 'abc.jpg'"``.
     key
-        The image key, used in the ``ImageNotFound`` message.
+        The image key, named in the ``ImageNotFound`` detail.
     """
     if isinstance(exc, FaceDetectError):
         return exc
     if isinstance(exc, ClientError):
         code = error_code(exc)
         if code in NOT_FOUND_CODES:
-            return ImageNotFound(f"No image is stored under {key or 'that key'!r}.")
+            return ImageNotFound(detail=f"{resource}: no object {key or 'under that key'!r} while {action}.")
         if is_transient(exc):
-            error: StorageError = StorageUnavailable(
-                f"{resource} is busy or unavailable ({code or http_status(exc)}) while {action}; retry shortly."
-            )
-            return error
+            return StorageUnavailable(
+                detail=f"{resource} is busy or unavailable ({code or http_status(exc)}) while {action}.")
         hint = _HINTS.get(code) or str(exc.response.get("Error", {}).get("Message", "")) or "request failed"
-        return StorageError(f"{resource}: {hint} ({code or http_status(exc)}) while {action}.")
-    if isinstance(exc, BotoConnectionError | HTTPClientError | IncompleteReadError):
-        return StorageUnavailable(f"{resource} could not be reached ({type(exc).__name__}) while {action}.")
+        return StorageError(detail=f"{resource}: {hint} ({code or http_status(exc)}) while {action}.")
+    if isinstance(exc, BotoConnectionError | HTTPClientError | IncompleteReadError | DeadlineExceeded):
+        return StorageUnavailable(detail=f"{resource} could not be reached ({type(exc).__name__}: {exc}) "
+                                         f"while {action}.")
     if isinstance(exc, NoRegionError):
         return ConfigurationError("No AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION.")
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return StorageError(f"{resource}: no usable AWS credentials were found while {action}.")
-    return StorageError(f"{resource}: {type(exc).__name__} while {action}.")
+        return StorageError(detail=f"{resource}: no usable AWS credentials were found while {action}.")
+    return StorageError(detail=f"{resource}: {type(exc).__name__}: {exc} while {action}.")
 
 
 @contextmanager
@@ -136,5 +149,5 @@ def aws_errors(resource: str, action: str, *, key: str | None = None) -> Iterato
     """Run the block, re-raising botocore errors as facedetect errors (see :func:`translate`)."""
     try:
         yield
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError, DeadlineExceeded) as exc:
         raise translate(exc, resource=resource, action=action, key=key) from exc

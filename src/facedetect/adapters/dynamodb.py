@@ -12,10 +12,12 @@ is the commit marker, read by id with one consistent ``GetItem`` (no Scan, no in
   latter conditioned on ``attribute_not_exists(face_id)``. A cancellation on that condition
   means the detection is already stored: adding it again is a no-op.
 * 100 faces or more: face items in transactions of 100, then the detection item alone in
-  a final transaction. On failure the face items are deleted again (best effort, skipped if
-  a concurrent writer committed the same detection meanwhile) and the error is raised.
-  Residual race: two concurrent writers of the same 100+-face detection, one failing
-  mid-way, may delete face items the other wrote; the detection item stays complete.
+  a final transaction. On failure the face items are deleted again, best effort, in
+  transactions conditioned on the detection item being absent (a write whose answer was
+  lost, or a concurrent writer of the same detection, may have committed it), and the error
+  is raised. Such a delete can still land between a concurrent writer's face items and its
+  commit, so after committing, a writer reads its face items back (consistent
+  ``BatchGetItem``) and puts back any that are missing; the deletes cannot come later.
 * Transactions cancelled by ``TransactionConflict`` are retried briefly, then reported
   as ``StorageUnavailable``.
 
@@ -27,8 +29,9 @@ falls back to a paginated ``Scan`` of the detection items' sort keys, sorted in 
 a ``BatchGetItem`` of the page: O(table size) per call, fine for small tables. The absence
 of the index is remembered for five minutes.
 
-IAM: ``dynamodb:GetItem, PutItem, DeleteItem, BatchGetItem, BatchWriteItem, Query, Scan``
-(``TransactWriteItems`` is authorised through the item actions) on the table and its index.
+IAM: ``dynamodb:GetItem, PutItem, DeleteItem, ConditionCheckItem, BatchGetItem,
+BatchWriteItem, Query, Scan`` (``TransactWriteItems`` is authorised through the item actions;
+the rollback's ``ConditionCheck`` needs ``ConditionCheckItem``) on the table and its index.
 """
 
 from __future__ import annotations
@@ -37,11 +40,11 @@ import logging
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from facedetect.adapters import dynamodb_items as items
 from facedetect.adapters.aws import LazyClient, dynamodb_client
-from facedetect.adapters.aws_errors import aws_errors, translate
+from facedetect.adapters.aws_errors import aws_errors, cancellation_codes
 from facedetect.adapters.dynamodb_listing import DetectionLister
 from facedetect.adapters.dynamodb_writes import (
     TRANSACTION_MAX_ITEMS,
@@ -103,42 +106,70 @@ class DynamoDBDetectionRepository:
             faces = items.face_items(detection)
             marker = items.detection_item(detection)
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise StorageError(f"{self._resource}: detection {detection.id!r} cannot be stored: {exc}.") from None
+            detail = f"{self._resource}: detection {detection.id!r} cannot be stored: {exc}."
+            raise StorageError(detail=detail) from None
         action = f"writing detection {detection.id!r}"
         if len(faces) < TRANSACTION_MAX_ITEMS:
-            try:
-                transact(self.client, [put(self.table, i) for i in faces] + [put(self.table, marker, new=True)])
-            except ClientError as exc:
-                if not already_stored(exc):
-                    raise translate(exc, resource=self._resource, action=action) from exc
-                return False
-            except BotoCoreError as exc:
-                raise translate(exc, resource=self._resource, action=action) from exc
+            with self.errors(action):
+                try:
+                    transact(self.client, [put(self.table, i) for i in faces] + [put(self.table, marker, new=True)])
+                except ClientError as exc:
+                    if not already_stored(exc):
+                        raise
+                    return False
             return True
         if self._exists(detection.id):
             return False
         try:
-            for chunk in chunks(faces, TRANSACTION_MAX_ITEMS):
-                transact(self.client, [put(self.table, i) for i in chunk])
-            transact(self.client, [put(self.table, marker, new=True)])
-        except (ClientError, BotoCoreError) as exc:
-            if isinstance(exc, ClientError) and already_stored(exc):
-                return False
-            self._roll_back(detection.id, len(faces))
-            raise translate(exc, resource=self._resource, action=action) from exc
+            with self.errors(action):
+                try:
+                    for chunk in chunks(faces, TRANSACTION_MAX_ITEMS):
+                        transact(self.client, [put(self.table, i) for i in chunk])
+                    transact(self.client, [put(self.table, marker, new=True)])
+                except ClientError as exc:
+                    if already_stored(exc):
+                        return False
+                    raise
         except BaseException:
             self._roll_back(detection.id, len(faces))
             raise
+        self._complete_faces(detection.id, faces)
         return True
 
     def _roll_back(self, detection_id: str, count: int) -> None:
-        """Best effort: remove the face items of a failed write, unless someone committed it."""
-        try:
-            if not self._exists(detection_id):
-                delete_faces(self.client, self.table, detection_id, count)
-        except Exception:  # the write's own error is the one to report
-            log.warning("Could not remove the face items of failed detection %s from %s",
-                        detection_id, self.table, exc_info=True)
+        """Best effort: remove the face items of a failed write, unless its detection is committed.
+
+        Each delete transaction carries a ``ConditionCheck`` that the detection item is absent,
+        so no face item of a committed detection is removed: not when this write's answer was
+        lost, nor when a concurrent writer of the same detection committed it meanwhile. The
+        items of a transaction that fails stay (invisible to readers; a retry rewrites them).
+        """
+        committed = {"ConditionCheck": {"TableName": self.table, "Key": items.detection_key(detection_id),
+                                        "ConditionExpression": "attribute_not_exists(face_id)"}}
+        keys = [items.face_key(detection_id, i) for i in range(count)]
+        for chunk in chunks(keys, TRANSACTION_MAX_ITEMS - 1):  # each chunk tried, whatever the others did
+            deletes: list[TransactWriteItemTypeDef] = [{"Delete": {"TableName": self.table, "Key": key}}
+                                                       for key in chunk]
+            try:
+                with self.errors(f"removing the faces of failed detection {detection_id!r}"):
+                    try:
+                        transact(self.client, [committed, *deletes])  # type: ignore[list-item]
+                    except ClientError as exc:
+                        if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                            return  # committed after all: its face items stay
+                        raise
+            except Exception:  # the write's own error is the one to report
+                log.warning("Could not remove face items of failed detection %s from %s",
+                            detection_id, self.table, exc_info=True)
+
+    def _complete_faces(self, detection_id: str, faces: list[Item]) -> None:
+        """After a commit: put back face items that a failed concurrent writer removed just before it."""
+        with self.errors(f"checking the faces of detection {detection_id!r}"):
+            found = self._lister.batch_get([{items.KEY: face[items.KEY]} for face in faces])
+            present = {item[items.KEY]["S"] for item in found}
+            missing = [face for face in faces if face[items.KEY]["S"] not in present]
+            for chunk in chunks(missing, TRANSACTION_MAX_ITEMS):
+                transact(self.client, [put(self.table, face) for face in chunk])
 
     def delete(self, detection_id: str) -> None:
         """Remove the detection item and its face items; a missing id is not an error.

@@ -126,7 +126,7 @@ def detection_from_item(item: Item, *, table: str) -> Detection:
         return detection_from_json(json.loads(body))
     except (KeyError, ValueError, TypeError, zlib.error):
         name = item.get(KEY, {}).get("S", "?")
-        raise StorageError(f"DynamoDB table {table!r}: the stored detection {name!r} is corrupt.") from None
+        raise StorageError(detail=f"DynamoDB table {table!r}: the stored detection {name!r} is corrupt.") from None
 
 
 def face_count(item: Item) -> int:

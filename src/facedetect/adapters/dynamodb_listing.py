@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.exceptions import ClientError
 
 from facedetect.adapters import dynamodb_items as items
-from facedetect.adapters.aws_errors import error_code, translate
+from facedetect.adapters.aws_errors import error_code
 from facedetect.core.paging import check_limit
 from facedetect.core.ports import Page
 from facedetect.errors import StorageUnavailable
@@ -89,14 +89,14 @@ class DetectionLister:
         }
         found: list[Item] = []
         while len(found) < wanted:
-            try:
-                response = self._repo.client.query(**request)
-            except ClientError as exc:
-                if _is_missing_index(exc):
+            with self._repo.errors(f"querying index {index!r}"):
+                try:
+                    response = self._repo.client.query(**request)
+                except ClientError as exc:
+                    if not _is_missing_index(exc):
+                        raise
                     self._no_index_until = time.monotonic() + RECHECK_INDEX_AFTER_S
                     return None
-                raise translate(exc, resource=f"DynamoDB table {self._repo.table!r}",
-                                action=f"querying index {index!r}") from exc
             found.extend(response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 break
@@ -104,7 +104,7 @@ class DetectionLister:
         found = found[:wanted]
         incomplete = [i for i in found if items.JSON_ATTR not in i and items.ZJSON_ATTR not in i]
         if incomplete:  # an index projecting fewer attributes: read those items from the table
-            full = {i[items.KEY]["S"]: i for i in self._batch_get([{items.KEY: i[items.KEY]} for i in incomplete])}
+            full = {i[items.KEY]["S"]: i for i in self.batch_get([{items.KEY: i[items.KEY]} for i in incomplete])}
             found = [full.get(i[items.KEY]["S"], i) for i in found]
         return found
 
@@ -126,10 +126,11 @@ class DetectionLister:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         keys.sort(reverse=True)
         page_keys = [k for _, k in keys[:wanted]]
-        by_key = {i[items.KEY]["S"]: i for i in self._batch_get([{items.KEY: {"S": k}} for k in page_keys])}
+        by_key = {i[items.KEY]["S"]: i for i in self.batch_get([{items.KEY: {"S": k}} for k in page_keys])}
         return [by_key[k] for k in page_keys if k in by_key]  # skips items deleted meanwhile
 
-    def _batch_get(self, keys: list[Item]) -> list[Item]:
+    def batch_get(self, keys: list[Item]) -> list[Item]:
+        """The items with these keys (consistent reads); missing ones are left out."""
         found: list[Item] = []
         for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
             pending: dict[str, Any] = {self._repo.table: {"Keys": keys[start:start + BATCH_GET_MAX_KEYS],
@@ -143,5 +144,5 @@ class DetectionLister:
                     break
                 time.sleep(0.05 * 2 ** attempt)
             else:
-                raise StorageUnavailable(f"DynamoDB table {self._repo.table!r}: reads kept being throttled.")
+                raise StorageUnavailable(detail=f"DynamoDB table {self._repo.table!r}: reads kept being throttled.")
         return found

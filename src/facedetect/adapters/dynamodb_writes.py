@@ -71,4 +71,4 @@ def delete_faces(client: DynamoDBClient, table: str, detection_id: str, count: i
                 break
             time.sleep(0.05 * 2 ** attempt)
         else:
-            raise StorageUnavailable(f"DynamoDB table {table!r}: deletes kept being throttled.")
+            raise StorageUnavailable(detail=f"DynamoDB table {table!r}: deletes kept being throttled.")

@@ -9,6 +9,9 @@ Every file is written to a temporary name in the same directory and then hard-li
 place. ``link`` is atomic and refuses to overwrite, so a reader never sees a partial file,
 two processes writing the same key agree on who created it, and ``put`` can report that
 truthfully. Keys are checked so that none can name a path outside the directory.
+
+Error messages never contain the directory or a file name (clients may see them); the
+``detail`` of each error, for the log, does.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ STALE_TEMP_SECONDS = 3600.0
 
 def _check_key(key: str, what: str) -> str:
     if not _SAFE_KEY.fullmatch(key) or ".." in key:
-        raise InvalidInput(f"{what} {key!r} is not valid: use letters, digits, '.', '_' and '-' only.")
+        message = f"{what} {key[:64]!r} is not valid: use letters, digits, '.', '_' and '-' only."
+        raise InvalidInput(message if what == "Detection id" else "The image key is not valid.", detail=message)
     return key
 
 
@@ -44,7 +48,7 @@ def _write_once(path: Path, data: bytes) -> bool:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     except OSError as exc:  # the directory vanished or is not writable
-        raise StorageError(f"Could not write {path.name} in {path.parent}: {exc.strerror}.") from None
+        raise StorageError(detail=f"Could not write {path.name} in {path.parent}: {exc.strerror}.") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -56,7 +60,7 @@ def _write_once(path: Path, data: bytes) -> bool:
             return False
         return True
     except OSError as exc:
-        raise StorageError(f"Could not write {path.name} in {path.parent}: {exc.strerror}.") from None
+        raise StorageError(detail=f"Could not write {path.name} in {path.parent}: {exc.strerror}.") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -68,7 +72,7 @@ class _DataDir:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"Cannot create the data directory {self.path}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Cannot create the data directory {self.path}: {exc.strerror}.") from None
 
     def remove_stale_temp_files(self, *, older_than_seconds: float = STALE_TEMP_SECONDS) -> int:
         """Delete ``.tmp-*`` files a killed writer left behind; return how many went.
@@ -106,18 +110,21 @@ class FilesystemImageStore(_DataDir):
         try:
             return (self.path / _check_key(key, "Image key")).read_bytes()
         except FileNotFoundError:
-            raise ImageNotFound(f"No image is stored under {key!r}.") from None
+            raise ImageNotFound(detail=f"No image {key!r} in {self.path}.") from None
         except OSError as exc:
-            raise StorageError(f"Could not read image {key!r}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Could not read image {key!r} in {self.path}: {exc.strerror}.") from None
 
     def exists(self, key: str) -> bool:
-        return (self.path / _check_key(key, "Image key")).is_file()
+        try:
+            return (self.path / _check_key(key, "Image key")).is_file()
+        except OSError as exc:  # is_file() swallows "not found" only
+            raise StorageError(detail=f"Could not check image {key!r} in {self.path}: {exc.strerror}.") from None
 
     def delete(self, key: str) -> None:
         try:
             (self.path / _check_key(key, "Image key")).unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"Could not delete image {key!r}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Could not delete image {key!r} in {self.path}: {exc.strerror}.") from None
 
 
 class FilesystemDetectionRepository(_DataDir):
@@ -139,18 +146,18 @@ class FilesystemDetectionRepository(_DataDir):
         except FileNotFoundError:
             raise DetectionNotFound(f"No detection with id {detection_id!r}.") from None
         except OSError as exc:
-            raise StorageError(f"Could not read detection {detection_id!r}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Could not read {self._file(detection_id)}: {exc.strerror}.") from None
         try:
             return detection_from_json(json.loads(raw))
         except (ValueError, KeyError, TypeError):
-            raise StorageError(f"The stored detection {detection_id!r} is corrupt.") from None
+            raise StorageError(detail=f"The stored detection {self._file(detection_id)} is corrupt.") from None
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
         found = []
         try:
             entries = list(os.scandir(self.path))
         except OSError as exc:
-            raise StorageError(f"Could not list detections in {self.path}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Could not list detections in {self.path}: {exc.strerror}.") from None
         for entry in entries:
             if entry.name.endswith(".json") and not entry.name.startswith("."):
                 # a stray or damaged file must not take the whole listing down with it
@@ -162,4 +169,4 @@ class FilesystemDetectionRepository(_DataDir):
         try:
             self._file(detection_id).unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"Could not delete detection {detection_id!r}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Could not delete {self._file(detection_id)}: {exc.strerror}.") from None

@@ -35,7 +35,7 @@ class InMemoryImageStore:
             try:
                 return self.objects[key][0]
             except KeyError:
-                raise ImageNotFound(f"No image is stored under {key!r}.") from None
+                raise ImageNotFound(detail=f"No image is stored under {key!r}.") from None
 
     def exists(self, key: str) -> bool:
         with self._lock:

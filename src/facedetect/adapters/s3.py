@@ -5,17 +5,18 @@ Keys are content-derived (``<sha256>.<ext>``, see ``Detection.image_key``), stor
 (``ServerSideEncryption='AES256'``). The bucket stays private: images are handed out as
 short-lived presigned GET URLs (:meth:`S3ImageStore.presigned_url`).
 
-``put`` tells the truth about who created an object with a conditional write
+``put`` says whether this call created the object with a conditional write
 (``If-None-Match: *``): S3 answers 412 when the key exists, so of several concurrent writers
-exactly one gets ``True``. Two caveats, both leaving at worst an image without a detection,
-never a detection without its image:
-
-* If botocore retries a write whose first attempt succeeded but whose response was lost,
-  the retry gets 412 and ``put`` returns ``False`` although this call created the object.
-* S3-compatible servers that answer ``501 NotImplemented`` to the header make the store fall
-  back, for its lifetime, to ``HeadObject`` then ``PutObject``. That check-then-write can
-  race: two writers may both see "absent" and both return ``True`` (same bytes, so the
-  object is still right).
+exactly one gets ``True``. Conditional writes need botocore >= 1.35.2 (older SDKs, as a
+Lambda runtime may bring, reject the parameter); :func:`supports_conditional_put` reads
+that from the client's service model once per store. Without them (an old SDK, or an
+S3-compatible server answering ``501 NotImplemented``), ``put`` is ``HeadObject`` then
+``PutObject``. Keys are content-addressed (same key, same bytes), so writers racing on an
+absent key all write the same object and it ends right; all of them may report ``True``.
+Likewise, if botocore retries a conditional write whose first attempt was applied but whose
+response was lost, the retry gets 412 and ``put`` reports ``False``. Neither can lose an
+image: nothing deletes an image because ``put`` reported ``True`` (see the storage rule of
+:class:`facedetect.core.service.FaceDetectionService`).
 
 IAM: ``s3:PutObject``, ``s3:GetObject``, ``s3:DeleteObject`` on the prefix and
 ``s3:ListBucket`` on the bucket (without it S3 answers 403 instead of 404 for missing keys).
@@ -24,12 +25,12 @@ IAM: ``s3:PutObject``, ``s3:GetObject``, ``s3:DeleteObject`` on the prefix and
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from facedetect.adapters.aws import LazyClient, s3_client
-from facedetect.adapters.aws_errors import aws_errors, error_code, translate
+from facedetect.adapters.aws_errors import NOT_FOUND_CODES, aws_errors, error_code
 from facedetect.errors import InvalidInput, StorageUnavailable
 
 if TYPE_CHECKING:
@@ -37,6 +38,18 @@ if TYPE_CHECKING:
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
 _CONFLICT_ATTEMPTS = 3
+
+
+def supports_conditional_put(client: Any) -> bool:
+    """Whether ``client``'s SDK can send ``PutObject(IfNoneMatch=...)`` (botocore 1.35.2 and later).
+
+    Read from the client's service model, so it holds for the botocore actually loaded.
+    """
+    try:
+        members = client.meta.service_model.operation_model("PutObject").input_shape.members
+    except Exception:  # a model without PutObject: nothing to rely on
+        return False
+    return "IfNoneMatch" in members
 
 
 class S3ImageStore:
@@ -50,13 +63,16 @@ class S3ImageStore:
         Prepended to every key, e.g. ``"images/"``.
     client
         A boto3 S3 client; by default one is created on first use from the environment.
+    conditional_writes
+        Whether to write with ``If-None-Match``; by default decided from the client's SDK.
     """
 
-    def __init__(self, bucket: str, *, prefix: str = "", client: S3Client | None = None) -> None:
+    def __init__(self, bucket: str, *, prefix: str = "", client: S3Client | None = None,
+                 conditional_writes: bool | None = None) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self._client = LazyClient(client, s3_client)
-        self._conditional_writes = True
+        self._conditional_writes = conditional_writes
         self._resource = f"S3 bucket {bucket!r}"
 
     @property
@@ -67,34 +83,40 @@ class S3ImageStore:
     def object_key(self, key: str) -> str:
         """The S3 object key for an image key: ``prefix + key``."""
         if not key or "\x00" in key or len(key) > 512:
-            raise InvalidInput(f"Image key {key!r} is not valid.")
+            raise InvalidInput("The image key is not valid.", detail=f"Image key {key!r} is not valid.")
         return self.prefix + key
 
+    def uses_conditional_writes(self) -> bool:
+        """Whether ``put`` writes with ``If-None-Match`` (decided once, from the client's SDK)."""
+        if self._conditional_writes is None:
+            self._conditional_writes = supports_conditional_put(self.client)
+        return self._conditional_writes
+
     def put(self, key: str, data: bytes, *, media_type: str) -> bool:
-        """Store ``data`` (encrypted, typed); ``True`` if this call created the object."""
+        """Store ``data`` (encrypted, typed); ``True`` if this call created the object (see above)."""
         object_key = self.object_key(key)
         action = f"writing {object_key!r}"
-        if not self._conditional_writes:
-            return self._put_if_absent_by_head(object_key, data, media_type)
-        for attempt in range(_CONFLICT_ATTEMPTS):
-            try:
-                self.client.put_object(Bucket=self.bucket, Key=object_key, Body=data, ContentType=media_type,
-                                       ServerSideEncryption="AES256", IfNoneMatch="*")
-                return True
-            except ClientError as exc:
-                code = error_code(exc)
-                if code == "PreconditionFailed":
-                    return False
-                if code == "NotImplemented":
-                    self._conditional_writes = False
-                    return self._put_if_absent_by_head(object_key, data, media_type)
-                if code != "ConditionalRequestConflict":
-                    raise translate(exc, resource=self._resource, action=action) from exc
-                # 409: another conditional write of this key is in flight; S3 asks us to retry.
+        with aws_errors(self._resource, action):
+            if not self.uses_conditional_writes():
+                return self._put_if_absent_by_head(object_key, data, media_type)
+            for attempt in range(_CONFLICT_ATTEMPTS):
+                try:
+                    self.client.put_object(Bucket=self.bucket, Key=object_key, Body=data, ContentType=media_type,
+                                           ServerSideEncryption="AES256", IfNoneMatch="*")
+                    return True
+                except ClientError as exc:
+                    code = error_code(exc)
+                    if code == "PreconditionFailed":
+                        return False
+                    if code == "NotImplemented":
+                        self._conditional_writes = False
+                        return self._put_if_absent_by_head(object_key, data, media_type)
+                    if code != "ConditionalRequestConflict":
+                        raise
+                # 409: another conditional write of this key is in flight; S3 asks to try again
+                # (an answer, not a network failure: botocore does not retry it).
                 time.sleep(0.05 * (attempt + 1))
-            except BotoCoreError as exc:
-                raise translate(exc, resource=self._resource, action=action) from exc
-        raise StorageUnavailable(f"{self._resource}: concurrent writes kept conflicting while {action}.")
+        raise StorageUnavailable(detail=f"{self._resource}: concurrent writes kept conflicting while {action}.")
 
     def _put_if_absent_by_head(self, object_key: str, data: bytes, media_type: str) -> bool:
         if self._exists_object(object_key):
@@ -115,18 +137,17 @@ class S3ImageStore:
                 body.close()
 
     def exists(self, key: str) -> bool:
-        """Whether an object is stored under ``key``."""
+        """Whether an object is stored under ``key`` (one ``HeadObject``)."""
         return self._exists_object(self.object_key(key))
 
     def _exists_object(self, object_key: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=object_key)
-        except ClientError as exc:
-            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise translate(exc, resource=self._resource, action=f"checking {object_key!r}") from exc
-        except BotoCoreError as exc:
-            raise translate(exc, resource=self._resource, action=f"checking {object_key!r}") from exc
+        with aws_errors(self._resource, f"checking {object_key!r}"):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=object_key)
+            except ClientError as exc:
+                if error_code(exc) in NOT_FOUND_CODES:
+                    return False
+                raise
         return True
 
     def delete(self, key: str) -> None:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from facedetect.core.uploads import Upload, UploadTarget
+
 
 @runtime_checkable
 class FaceDetector(Protocol):
@@ -47,7 +49,12 @@ class ImageStore(Protocol):
     """Keeps image bytes by key. Keys are content-derived, so a key's bytes never change."""
 
     def put(self, key: str, data: bytes, *, media_type: str) -> bool:
-        """Store ``data`` under ``key``; return ``True`` if this call created it, ``False`` if it existed."""
+        """Store ``data`` under ``key``; return ``True`` if this call created it, ``False`` if it existed.
+
+        Storing a key that exists changes nothing (its bytes are the same). Under races an
+        adapter may report ``True`` to more than one writer, or ``False`` after its own write
+        whose answer was lost; callers must not delete on the strength of it.
+        """
         ...
 
     def get(self, key: str) -> bytes:
@@ -55,7 +62,11 @@ class ImageStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool:
-        """Whether something is stored under ``key``."""
+        """Whether something is stored under ``key``: a cheap check that never reads the bytes.
+
+        Raises ``StorageUnavailable`` or ``StorageError`` when the store cannot tell (never
+        ``False`` for "could not check"), ``InvalidInput`` for a malformed key.
+        """
         ...
 
     def delete(self, key: str) -> None:
@@ -80,7 +91,11 @@ class DetectionRepository(Protocol):
         ...
 
     def get(self, detection_id: str) -> Detection:
-        """Return the detection; raise ``DetectionNotFound`` if absent."""
+        """Return the detection; raise ``DetectionNotFound`` if absent.
+
+        A strongly consistent read: it sees every ``add`` that was applied, even one whose
+        caller got an error (the service relies on this after a failed ``add``).
+        """
         ...
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
@@ -89,4 +104,46 @@ class DetectionRepository(Protocol):
 
     def delete(self, detection_id: str) -> None:
         """Remove the detection; deleting a missing id is not an error."""
+        ...
+
+
+@runtime_checkable
+class UploadRepository(Protocol):
+    """Keeps the records of uploads (:class:`~facedetect.core.uploads.Upload`) by id.
+
+    Errors: ``UploadNotFound`` for an unknown id; ``StorageUnavailable`` when a retry may
+    succeed; ``StorageError`` otherwise.
+    """
+
+    def create(self, upload: Upload) -> None:
+        """Record a new upload (ids are random: an existing id is a ``StorageError``)."""
+        ...
+
+    def get(self, upload_id: str) -> Upload:
+        """Return the upload; raise ``UploadNotFound`` if absent."""
+        ...
+
+    def finish(self, upload: Upload) -> bool:
+        """Replace a *pending* upload by ``upload`` (its outcome); ``False``, changing nothing, if not pending."""
+        ...
+
+
+@runtime_checkable
+class UploadInbox(Protocol):
+    """Where the bytes of an upload arrive, named by upload id (S3 ``uploads/<id>``, or local).
+
+    Errors: ``ImageNotFound`` when nothing arrived under the name; ``ImageTooLarge`` when what
+    arrived exceeds ``max_bytes``; ``StorageUnavailable``/``StorageError`` as for the stores.
+    """
+
+    def target(self, upload_id: str, *, content_type: str, max_bytes: int, expires_in: int) -> UploadTarget:
+        """Where and how a client sends the bytes of ``upload_id`` (valid ``expires_in`` seconds)."""
+        ...
+
+    def read(self, name: str, *, max_bytes: int) -> bytes:
+        """The bytes that arrived under ``name``."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Forget the bytes under ``name``; a missing name is not an error."""
         ...

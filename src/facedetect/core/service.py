@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -60,10 +59,21 @@ def detect_as_planned(detector: FaceDetector, image_bytes: bytes, plan: WorkPlan
 class FaceDetectionService:
     """Finds faces in images and keeps the image and the result.
 
-    Storage rule (no half-written results): the image is stored first, then the detection.
-    A detection is therefore never visible without its image. If storing the detection
-    fails, the image is deleted again when this call created it, and the error propagates;
-    an image that was already there (another detection uses it) is left alone.
+    Storage rule (every detection that can be read has its image):
+
+    * The image is stored first, then the detection, so a detection is never visible
+      without its image.
+    * A failed detection write never deletes the image. Images are content-addressed and
+      shared by every detection of the same bytes (other detector settings give other
+      detections), some of which this call cannot see being committed, and a write whose
+      answer was lost may have been applied. An image without a detection is harmless: the
+      retry reuses it, so each image is stored once.
+    * After a failed detection write, one consistent read decides: the detection is stored
+      (the answer was lost) -> the call succeeds with it; it is not, or the read fails too
+      -> the write's error propagates.
+    * Returning a detection that was already stored first makes sure its image is present
+      (``ImageStore.exists``) and stores the bytes again if not, which heals what an
+      interrupted or older writer left.
 
     Idempotence: the detection id derives from the image bytes and the detector settings,
     so the same bytes detected with the same settings return the stored detection without
@@ -129,7 +139,7 @@ class FaceDetectionService:
         NotEnoughTime
             Predicted not to finish within ``time_left_s``; nothing is stored.
         StorageError, StorageUnavailable
-            A store failed; nothing half-written remains.
+            A store failed; no detection is visible without its image (see the storage rule).
         """
         if not isinstance(image_bytes, bytes | bytearray | memoryview):
             raise InvalidInput(f"detect() takes the image's bytes, not {type(image_bytes).__name__}; for a file, "
@@ -144,9 +154,12 @@ class FaceDetectionService:
         det_id = detection_id(sha256, detector, parameters)
         if store:
             try:
-                return self.detections.get(det_id)
+                existing = self.detections.get(det_id)
             except DetectionNotFound:
                 pass
+            else:
+                self._ensure_image(existing, image_bytes)
+                return existing
         predicted = self.work_rate.predict(plan, info.width * info.height)
         if time_left_s is not None and predicted > time_left_s:
             raise NotEnoughTime(f"The detection would take about {predicted:.0f} s; only {max(0.0, time_left_s):.0f} s "
@@ -171,15 +184,27 @@ class FaceDetectionService:
         return detection
 
     def _store(self, detection: Detection, image_bytes: bytes) -> bool:
-        """Store image then detection; ``False`` if the detection was already there."""
-        created = self.images.put(detection.image_key, image_bytes, media_type=detection.media_type)
+        """Store image then detection; ``False`` if the detection is already there (see the storage rule)."""
+        self.images.put(detection.image_key, image_bytes, media_type=detection.media_type)
         try:
             return self.detections.add(detection)
-        except BaseException:
-            if created:
-                with contextlib.suppress(Exception):  # the original error is the one to report
-                    self.images.delete(detection.image_key)
-            raise
+        except Exception:
+            if self._is_stored(detection.id):
+                return False  # applied, but its answer was lost: read it like a concurrent call's
+            raise  # the image stays: it may be needed, and the retry reuses it
+
+    def _is_stored(self, detection_id: str) -> bool:
+        """Whether the detection reads back; ``False`` when that cannot be known either."""
+        try:
+            self.detections.get(detection_id)
+        except Exception:  # DetectionNotFound, or the store is still failing
+            return False
+        return True
+
+    def _ensure_image(self, detection: Detection, image_bytes: bytes) -> None:
+        """Store the image of an already stored detection again if it is missing."""
+        if not self.images.exists(detection.image_key):
+            self.images.put(detection.image_key, image_bytes, media_type=detection.media_type)
 
     def get(self, detection_id: str) -> Detection:
         """The stored detection; raises ``DetectionNotFound``."""

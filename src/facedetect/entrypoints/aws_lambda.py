@@ -34,6 +34,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from facedetect.adapters.aws_deadline import lambda_budget, request_deadline
 from facedetect.entrypoints.rest import LazyService, create_app
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _make_logger() -> Logger:
     return Logger(service=SERVICE, logger_handler=None if configured else _StdoutHandler())
 
 
-logger = _make_logger()
+logger: Logger = _make_logger()
 
 
 class EmfMetrics:
@@ -122,8 +123,8 @@ app = create_app(_services, observer=metrics, eager_service=True, deadline_margi
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Serve one API Gateway REST proxy event."""
     started = time.perf_counter()
-    with metrics.invocation():
-        result = app.resolve(event, context)
+    with metrics.invocation(), request_deadline(lambda_budget(context.get_remaining_time_in_millis())):
+        result = app.resolve(event, context)  # AWS calls end within 20 s and the invocation's time
     request = event if isinstance(event, dict) else {}  # any event gets an answer, even one that is not a dict
     logger.info("Request served", method=request.get("httpMethod"), path=request.get("path"),
                 status=result["statusCode"], duration_ms=round((time.perf_counter() - started) * 1000, 1))
@@ -147,3 +148,6 @@ def use_service(service: FaceDetectionService) -> None:
     """
     reset()
     _services.set(service)
+
+
+from facedetect.entrypoints.aws_sqs import sqs_handler as sqs_handler  # noqa: E402  (path used by the template)

@@ -66,7 +66,9 @@ def test_the_image_body_is_binary_or_json(document):
 def test_every_error_response_has_the_error_body(document):
     expected = {("POST", "/"): {400, 413, 415, 500, 503}, ("POST", "/faces"): {400, 413, 415, 500, 503},
                 ("GET", "/faces"): {400, 500, 503}, ("GET", "/faces/{detection_id}"): {404, 500, 503},
-                ("GET", "/faces/{detection_id}/image"): {404, 500, 503}, ("GET", "/openapi.json"): set()}
+                ("GET", "/faces/{detection_id}/image"): {404, 500, 503}, ("GET", "/openapi.json"): set(),
+                ("POST", "/uploads"): {400, 413, 415, 500, 503}, ("GET", "/uploads/{upload_id}"): {404, 500, 503},
+                ("PUT", "/uploads/{upload_id}/content"): {400, 403, 404, 413, 500}}
     for key, op in operations(document).items():
         codes = {int(code) for code in op["responses"]}
         assert {c for c in codes if c >= 400} == expected[key], key

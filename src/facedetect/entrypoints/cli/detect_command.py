@@ -146,7 +146,7 @@ def _detect_one(service: Any, item: _Input, args: argparse.Namespace) -> dict[st
             data = fh.read(service.limits.max_bytes + 1)
         detection = service.detect(data, store=not args.no_store)
     except FaceDetectError as exc:
-        return {"path": str(item.path), "error": {"code": exc.code, "message": exc.message}}
+        return {"path": str(item.path), "error": {"code": exc.code, "message": exc.detail}}
     except OSError as exc:
         message = f"cannot read the file: {exc.strerror or exc}"
         return {"path": str(item.path), "error": {"code": "unreadable_file", "message": message}}

@@ -18,9 +18,11 @@ from facedetect.entrypoints.cli import (
     models_command,
     read_commands,
     serve_command,
+    submit_command,
 )
 
-_COMMANDS = (demo_command, detect_command, read_commands, serve_command, models_command, build_lambda_command)
+_COMMANDS = (demo_command, detect_command, read_commands, serve_command, models_command, build_lambda_command,
+             submit_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"facedetect: error: {name_the_flag(exc.message, args)}", file=sys.stderr)
         return 2
     except FaceDetectError as exc:
-        print(f"facedetect: error: {exc.message}", file=sys.stderr)
+        print(f"facedetect: error: {exc.detail}", file=sys.stderr)  # the operator: full detail
         return 1 if exc.http_status >= 500 else 2
     except KeyboardInterrupt:
         print("facedetect: interrupted", file=sys.stderr)

@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
+from facedetect.entrypoints.rest.cors import CorsPolicy
 from facedetect.entrypoints.rest.detectors import DetectorCache
 from facedetect.entrypoints.rest.errors import register_error_handlers
 from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
 from facedetect.entrypoints.rest.routes import API_DESCRIPTION, register_routes
+from facedetect.entrypoints.rest.upload_routes import register_upload_routes
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -115,6 +117,11 @@ class FaceDetectApp(ConcurrentRestResolver):
         self.observer: RequestObserver = observer or NullObserver()
         self.deadline_margin_s = deadline_margin_s
         self._openapi_cache: dict[str, str] = {}
+        self.cors = CorsPolicy()
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Resolve one proxy event, with CORS for allowed origins (:mod:`~facedetect.entrypoints.rest.cors`)."""
+        return self.cors.apply(event, self.allowed_methods, lambda: super(FaceDetectApp, self).resolve(event, context))
 
     def time_left_s(self) -> float | None:
         """Seconds a detection may take in this request (``None``: no deadline)."""
@@ -173,6 +180,7 @@ def create_app(service_factory: ServiceFactory | LazyService, *, observer: Reque
     if eager_service:
         app.use([_require_service])
     register_routes(app)
+    register_upload_routes(app)
     return app
 
 

@@ -1,7 +1,8 @@
 """The one mapping from failures to HTTP responses: ``{"error": {"code", "message", "request_id"}}``.
 
-* :class:`facedetect.errors.FaceDetectError` -> its ``http_status`` and ``code`` (an error with
-  ``retry_after_seconds``, e.g. ``StorageUnavailable`` or ``NotEnoughTime``, adds ``Retry-After``);
+* :class:`facedetect.errors.FaceDetectError` -> its ``http_status``, ``code`` and ``message`` (an
+  error with ``retry_after_seconds``, e.g. ``StorageUnavailable`` or ``NotEnoughTime``, adds
+  ``Retry-After``); its ``detail`` (bucket, table, keys, paths) is logged, never sent;
 * invalid query parameters (Powertools' request validation) -> 400 ``invalid_input``;
 * no route -> 405 ``method_not_allowed`` with ``Allow`` when the path exists with other
   methods (Powertools itself only answers 404), else 404 ``route_not_found``;
@@ -41,7 +42,7 @@ def register_error_handlers(app: FaceDetectApp) -> None:
     """Install the exception handlers on ``app`` (the only place errors become responses)."""
 
     def known_error(exc: FaceDetectError) -> Response[Any]:
-        _log(app, exc.http_status, exc.code, exc.message)
+        _log(app, exc.http_status, exc.code, exc.detail)  # the detail names resources: log only
         headers = {}
         retry_after = getattr(exc, "retry_after_seconds", None)  # every retryable error (503) has one
         if retry_after is not None:
