@@ -7,13 +7,12 @@ from pathlib import Path
 import cv2
 import imagegen
 import pytest
+from support.geometry import iou
 
 from facedetect.core.domain import Face
 from facedetect.detection import create_detector
 from facedetect.detection.yunet import YuNetDetector
 from facedetect.errors import DetectorError, InvalidInput
-
-from ._support import iou
 
 
 def _landmarks_inside(face: Face) -> None:
