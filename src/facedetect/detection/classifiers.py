@@ -6,6 +6,10 @@ after one 24-megapixel photo at the default ``scale_factor=1.1``. A fresh one lo
 ~30 ms but must fault its buffers in again during its first scan (10-40 % slower). So a
 :class:`ClassifierPool` keeps a few classifiers whose largest pyramid was small and drops
 the others after the detection (``benchmarks/classifier_memory.py`` measured the choice).
+
+YuNet's ``cv2.FaceDetectorYN`` networks are lent from the same pool: they hold ~60 bytes per
+pixel of their input (:data:`facedetect.detection.yunet.BYTES_PER_INPUT_PIXEL`), so the pool
+keeps those that saw small inputs and drops the others in the same way.
 """
 
 from __future__ import annotations
@@ -101,12 +105,14 @@ class IdleBudget:
 
 
 class ClassifierPool:
-    """Classifiers of one cascade, lent to one detection at a time (so any thread may use them).
+    """Classifiers of one cascade (or networks of one model), lent to one detection at a time.
+
+    Any thread may borrow one; none is used by two detections at once.
 
     Parameters
     ----------
     load
-        Makes a fresh classifier (raises if the cascade cannot be read).
+        Makes a fresh classifier or network (raises if the cascade or model cannot be read).
     keep_bytes
         A classifier whose last scan is estimated above this many bytes is dropped after it.
     max_idle
