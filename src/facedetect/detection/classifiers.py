@@ -150,7 +150,7 @@ class ClassifierPool:
 
     def warm(self) -> None:
         """Load one classifier now (so a bad cascade fails at start-up) and keep it idle."""
-        self._give_back(self._load(), 0)
+        self._keep(self._load(), 0)
 
     def release(self) -> None:
         """Drop every idle classifier and the memory it holds."""
@@ -173,6 +173,9 @@ class ClassifierPool:
     def lend(self, buffer_bytes: int) -> Iterator[Any]:
         """A classifier for one scan estimated at ``buffer_bytes``; given back or dropped after it.
 
+        A borrower that deletes its name for the classifier before the block ends lets a dropped
+        one be freed before ``malloc_trim`` runs (it matters for buffers on the heap, not mmapped ones).
+
         Raises
         ------
         DetectionResourcesExhausted
@@ -194,14 +197,17 @@ class ClassifierPool:
                     "The server ran out of memory for this detection; retry later, or send a smaller image."
                 ) from None
             raise
-        self._give_back(classifier, max(held, buffer_bytes))
+        held = max(held, buffer_bytes)
+        if not self._keep(classifier, held):
+            del classifier  # the last reference, once the borrower has let go of it
+            if held:
+                return_freed_memory()
 
-    def _give_back(self, classifier: Any, held: int) -> None:
+    def _keep(self, classifier: Any, held: int) -> bool:
+        """Keep ``classifier`` idle if it is small enough and there is room; whether it was kept."""
         with self._lock:
             if (held <= self.keep_bytes and len(self._idle) < self.max_idle
                     and (self._budget is None or self._budget.try_hold(held))):
                 self._idle.append((classifier, held))
-                return
-        del classifier
-        if held:
-            return_freed_memory()
+                return True
+        return False

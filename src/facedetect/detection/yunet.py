@@ -111,6 +111,7 @@ class YuNetDetector:
         with self.networks.lend(BYTES_PER_INPUT_PIXEL * small_width * small_height) as network:
             network.setInputSize((small_width, small_height))
             _, rows = network.detect(small)
+            del network  # so that a network the pool drops is freed before it trims the heap
         faces = []
         for row in rows if rows is not None else ():
             box = box_to_original(*row[:4], scale=scale, image_width=width, image_height=height)
