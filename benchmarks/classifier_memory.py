@@ -12,7 +12,9 @@ content, so the images are flat grey (fast to scan). Strategies:
 * ``shared pool of 2, kept``: two classifiers lent to the threads in turn, never dropped;
 * ``facedetect pool``: :class:`facedetect.detection.haar.HaarCascadeDetector` as built;
 * ``no detection``: the floor, a child that loads one classifier and detects nothing;
-* ``facedetect yunet`` (with ``--yunet``): :class:`facedetect.detection.yunet.YuNetDetector`.
+* with ``--yunet``: ``yunet per-thread, kept``, one ``cv2.FaceDetectorYN`` per thread, kept
+  (facedetect before the pool), and ``facedetect yunet``, :class:`facedetect.detection.yunet.YuNetDetector`
+  as built (networks lent from the same pool). The images are then 3-channel.
 
 Part 2, time (this process): loading a classifier vs a detection, and a detection with a kept
 classifier vs one with a freshly loaded one (whose buffers are allocated and first touched
@@ -22,6 +24,7 @@ during the scan) on astronaut composites around the size where the pool starts d
     nice -n 10 .venv/bin/python benchmarks/classifier_memory.py    # 12 MP on 4 threads, ~4 min
     nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --threads 2 --width 6000 --height 4000
     nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --time-only --time-repeats 12
+    nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --yunet-only    # YuNet, before and after
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ CASCADE = "haarcascade_frontalface_default.xml"
 TIME_SIZES = ((1280, 960), (1920, 1080), (2048, 1536), (2448, 1632), (4000, 3000))
 STRATEGIES = ("no detection", "per-thread, kept", "per-thread, recreated after large",
               "per-thread, recreated after large + malloc_trim", "shared pool of 2, kept", "facedetect pool")
-#: With ``--yunet``: facedetect's YuNet detector as built (one ``FaceDetectorYN`` per thread).
+#: With ``--yunet``: one raw ``FaceDetectorYN`` per thread, kept (the "before"), and facedetect's detector.
+YUNET_KEPT = "yunet per-thread, kept"
 YUNET = "facedetect yunet"
 
 
@@ -61,7 +65,7 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
     from facedetect.detection.haar import HaarCascadeDetector
 
     path = cv2.data.haarcascades + CASCADE  # type: ignore[attr-defined]
-    image = np.full((height, width), 128, np.uint8)
+    image = np.full((height, width, 3) if "yunet" in strategy else (height, width), 128, np.uint8)
     large = pyramid_buffer_bytes(width, height, 1.1) > KEEP_BYTES
     local = threading.local()
     pool: queue.Queue[Any] = queue.Queue()
@@ -81,6 +85,9 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
             detector.detect(image)
         elif strategy == YUNET:
             yunet.detect(image)
+        elif strategy == YUNET_KEPT:
+            local.network = cv2.FaceDetectorYN.create(str(YUNET_MODEL), "", (width, height), 0.7, 0.3, 5000)
+            local.network.detect(image)
         elif strategy == "shared pool of 2, kept":
             classifier = pool.get()  # blocks while both are lent
             classifier.detectMultiScale(image, 1.1, 5)
@@ -165,7 +172,7 @@ def measure_time(repeats: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=(*STRATEGIES, YUNET), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*STRATEGIES, YUNET_KEPT, YUNET), help=argparse.SUPPRESS)
     parser.add_argument("--yunet", action="store_true", help="also measure the YuNet detector (needs ../shared)")
     parser.add_argument("--threads", type=int, default=4, help="worker threads, one large image each (default 4)")
     parser.add_argument("--width", type=int, default=4000)
@@ -173,11 +180,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="runs of each memory case, interleaved (default 2)")
     parser.add_argument("--time-repeats", type=int, default=8, help="paired detections per image in part 2")
     parser.add_argument("--time-only", action="store_true", help="run part 2 only")
+    parser.add_argument("--yunet-only", action="store_true",
+                        help="part 1 for YuNet only (the floor and the two YuNet cases); no part 2")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.threads, args.width, args.height)))
         return
-    strategies = (*STRATEGIES, YUNET) if args.yunet and YUNET_MODEL.is_file() else STRATEGIES
+    if (args.yunet or args.yunet_only) and not YUNET_MODEL.is_file():
+        raise SystemExit(f"--yunet needs the model at {YUNET_MODEL}")
+    strategies = ((STRATEGIES[0], YUNET_KEPT, YUNET) if args.yunet_only
+                  else (*STRATEGIES, YUNET_KEPT, YUNET) if args.yunet else STRATEGIES)
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in strategies if not args.time_only}
     start = time.perf_counter()
     for r in range(0 if args.time_only else args.repeats):
@@ -188,21 +200,23 @@ def main() -> None:
              "peak_rss_mb": round(statistics.median(s["peak_rss_mb"] for s in runs), 1), "runs": runs}
             for name, runs in samples.items()]
     floor = rows[0]["idle_rss_mb"] if rows else 0.0
-    before = next((r["idle_rss_mb"] for r in rows if r["strategy"] == "per-thread, kept"), floor) - floor
-    for row in rows:
+    for row in rows:  # each detector against its own "before": Haar's per-thread classifiers, YuNet's networks
+        kept = YUNET_KEPT if "yunet" in row["strategy"] else "per-thread, kept"
+        before = next((r["idle_rss_mb"] for r in rows if r["strategy"] == kept), floor) - floor
         row["idle over floor MB"] = round(row["idle_rss_mb"] - floor, 1)
         row["x before (over floor)"] = round((row["idle_rss_mb"] - floor) / before, 4) if before > 0 else ""
-    timing = measure_time(args.time_repeats)
+    timing = measure_time(args.time_repeats) if not args.yunet_only else None
     result = {"benchmark": "classifier_memory", "threads": args.threads,
               "image": {"width": args.width, "height": args.height}, "repeats": args.repeats,
               "machine": machine(), "memory": rows, "time": timing, "wall_s": round(time.perf_counter() - start, 1)}
     path = write_result("classifier_memory", result)
     if rows:
-        print(f"{args.threads} threads, one {args.width}x{args.height} grey image each; median of {args.repeats} runs")
+        print(f"{args.threads} threads, one {args.width}x{args.height} flat image each; median of {args.repeats} runs")
         print_table(rows, ["strategy", "idle_rss_mb", "idle over floor MB", "x before (over floor)", "peak_rss_mb"])
-    print(f"\nclassifier load: median {timing['classifier_load']['median_ms']} ms")
-    print_table(timing["detections"], ["image", "dropped by pool", "kept_median_ms", "fresh_median_ms",
-                                       "fresh / kept", "load / detect"])
+    if timing is not None:
+        print(f"\nclassifier load: median {timing['classifier_load']['median_ms']} ms")
+        print_table(timing["detections"], ["image", "dropped by pool", "kept_median_ms", "fresh_median_ms",
+                                           "fresh / kept", "load / detect"])
     print(f"written {path}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import weakref
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.core.service import FaceDetectionService
+from facedetect.detection import classifiers
 from facedetect.detection.classifiers import (
     KEEP_BYTES,
     ClassifierPool,
@@ -64,6 +66,22 @@ def test_a_classifier_that_scanned_a_large_image_is_dropped_and_the_next_one_is_
     with pool.lend(1 * MiB) as after:
         pass
     assert after is not big and len(load.made) == 2
+
+
+class Network:
+    """A stand-in that can be weakly referenced (to see when it is freed)."""
+
+
+def test_a_dropped_classifier_is_freed_before_the_heap_is_trimmed(monkeypatch: pytest.MonkeyPatch):
+    """Trimming while the borrower or the pool still holds it would return nothing to the OS."""
+    lent: list[weakref.ref[Network]] = []
+    alive_at_trim: list[bool] = []
+    monkeypatch.setattr(classifiers, "return_freed_memory", lambda: alive_at_trim.append(lent[-1]() is not None))
+    pool = ClassifierPool(Network, keep_bytes=10 * MiB)
+    with pool.lend(11 * MiB) as network:
+        lent.append(weakref.ref(network))
+        del network  # as the YuNet detector does
+    assert alive_at_trim == [False]
 
 
 def test_a_small_scan_after_a_large_one_does_not_make_the_classifier_keepable():

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import imagegen
+import numpy as np
 import pytest
 from support.geometry import iou
 
 from facedetect.core.domain import Face
 from facedetect.detection import create_detector
+from facedetect.detection.classifiers import ClassifierPool
 from facedetect.detection.yunet import YuNetDetector
-from facedetect.errors import DetectorError, InvalidInput
+from facedetect.errors import DetectionResourcesExhausted, DetectorError, InvalidInput
 
 
 def _landmarks_inside(face: Face) -> None:
@@ -107,3 +110,64 @@ def test_corrupt_model_is_a_detector_error(tmp_path: Path) -> None:
 def test_bad_options_are_invalid_input(yunet_model: Path, options: dict[str, float]) -> None:
     with pytest.raises(InvalidInput, match=next(iter(options))):
         YuNetDetector(yunet_model, **options)  # type: ignore[arg-type]
+
+
+# --- networks lent one detection at a time -------------------------------------------------
+
+
+def test_the_network_is_kept_after_a_small_input_and_dropped_after_a_large_one(yunet_model: Path) -> None:
+    """A network holds ~60 bytes per pixel of its last input: 0.5 MP is worth keeping, 3 MP (~180 MB) is not."""
+    detector = YuNetDetector(yunet_model)
+    loaded: list[Any] = []
+    detector.networks = ClassifierPool(lambda: loaded.append(detector._load_network()) or loaded[-1])
+    small = imagegen.composite([(100, 50, 0.5), (450, 200, 0.6)], size=(600, 800))
+    expected = detector.detect(small)
+    assert len(expected) == 2 and len(loaded) == 1
+    assert detector.detect(small) == expected
+    assert len(loaded) == 1 and detector.networks.idle == 1  # the same network, lent again
+
+    detector.detect(np.full((1500, 2000, 3), 128, np.uint8))
+    assert detector.networks.idle == 0 and detector.networks.retained_bytes == 0  # dropped after it
+    assert detector.detect(small) == expected  # a fresh network finds the same faces
+    assert len(loaded) == 2 and detector.networks.idle == 1
+
+
+def test_threads_share_a_few_networks_and_find_the_same_faces(yunet_model: Path) -> None:
+    import threading
+
+    detector = YuNetDetector(yunet_model)
+    detector.networks.max_idle = 2  # as on a 2-core machine
+    image = imagegen.group()
+    expected = YuNetDetector(yunet_model).detect(image)
+    start, found = threading.Barrier(5), []
+
+    def work() -> None:
+        start.wait()
+        found.append(detector.detect(image))
+
+    threads = [threading.Thread(target=work) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert found == [expected] * 5
+    assert 1 <= detector.networks.idle <= 2
+
+
+class ExhaustedNetwork:
+    """A ``FaceDetectorYN`` stand-in whose forward pass fails the way OpenCV does when memory runs out."""
+
+    def setInputSize(self, size: Any) -> None:
+        pass
+
+    def detect(self, image: Any) -> Any:
+        raise cv2.error("OpenCV(4.14.0) alloc.cpp:73: error: (-4:Insufficient memory) Failed to allocate 1 bytes")
+
+
+def test_running_out_of_memory_is_a_typed_retryable_error(yunet_model: Path) -> None:
+    detector = YuNetDetector(yunet_model)
+    detector.networks = ClassifierPool(ExhaustedNetwork)
+    with pytest.raises(DetectionResourcesExhausted) as raised:
+        detector.detect(imagegen.astronaut())
+    assert raised.value.retry_after_seconds > 0
+    assert detector.networks.idle == 0  # the failed network is not kept

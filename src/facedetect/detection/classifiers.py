@@ -6,6 +6,10 @@ after one 24-megapixel photo at the default ``scale_factor=1.1``. A fresh one lo
 ~30 ms but must fault its buffers in again during its first scan (10-40 % slower). So a
 :class:`ClassifierPool` keeps a few classifiers whose largest pyramid was small and drops
 the others after the detection (``benchmarks/classifier_memory.py`` measured the choice).
+
+YuNet's ``cv2.FaceDetectorYN`` networks are lent from the same pool: they hold ~60 bytes per
+pixel of their input (:data:`facedetect.detection.yunet.BYTES_PER_INPUT_PIXEL`), so the pool
+keeps those that saw small inputs and drops the others in the same way.
 """
 
 from __future__ import annotations
@@ -101,12 +105,14 @@ class IdleBudget:
 
 
 class ClassifierPool:
-    """Classifiers of one cascade, lent to one detection at a time (so any thread may use them).
+    """Classifiers of one cascade (or networks of one model), lent to one detection at a time.
+
+    Any thread may borrow one; none is used by two detections at once.
 
     Parameters
     ----------
     load
-        Makes a fresh classifier (raises if the cascade cannot be read).
+        Makes a fresh classifier or network (raises if the cascade or model cannot be read).
     keep_bytes
         A classifier whose last scan is estimated above this many bytes is dropped after it.
     max_idle
@@ -144,7 +150,7 @@ class ClassifierPool:
 
     def warm(self) -> None:
         """Load one classifier now (so a bad cascade fails at start-up) and keep it idle."""
-        self._give_back(self._load(), 0)
+        self._keep(self._load(), 0)
 
     def release(self) -> None:
         """Drop every idle classifier and the memory it holds."""
@@ -167,6 +173,9 @@ class ClassifierPool:
     def lend(self, buffer_bytes: int) -> Iterator[Any]:
         """A classifier for one scan estimated at ``buffer_bytes``; given back or dropped after it.
 
+        A borrower that deletes its name for the classifier before the block ends lets a dropped
+        one be freed before ``malloc_trim`` runs (it matters for buffers on the heap, not mmapped ones).
+
         Raises
         ------
         DetectionResourcesExhausted
@@ -188,14 +197,17 @@ class ClassifierPool:
                     "The server ran out of memory for this detection; retry later, or send a smaller image."
                 ) from None
             raise
-        self._give_back(classifier, max(held, buffer_bytes))
+        held = max(held, buffer_bytes)
+        if not self._keep(classifier, held):
+            del classifier  # the last reference, once the borrower has let go of it
+            if held:
+                return_freed_memory()
 
-    def _give_back(self, classifier: Any, held: int) -> None:
+    def _keep(self, classifier: Any, held: int) -> bool:
+        """Keep ``classifier`` idle if it is small enough and there is room; whether it was kept."""
         with self._lock:
             if (held <= self.keep_bytes and len(self._idle) < self.max_idle
                     and (self._budget is None or self._budget.try_hold(held))):
                 self._idle.append((classifier, held))
-                return
-        del classifier
-        if held:
-            return_freed_memory()
+                return True
+        return False

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 from facedetect.core.domain import Face, Landmarks, Point
 from facedetect.detection._options import float_in_range, positive_int_or_none
+from facedetect.detection.classifiers import ClassifierPool
 from facedetect.detection.scaling import box_to_original, downscale
 from facedetect.errors import DetectorError
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+#: Bytes a ``FaceDetectorYN`` holds per pixel of its last input (measured 52-60 on OpenCV 4.14, 1-12 MP):
+#: with the pool's threshold, networks that last saw up to ~2.2 MP (a 1920x1080 frame) are kept.
+BYTES_PER_INPUT_PIXEL = 60
 
 
 class YuNetDetector:
@@ -40,8 +44,10 @@ class YuNetDetector:
 
     Notes
     -----
-    ``FaceDetectorYN`` objects are not thread-safe: each thread gets its own. The model is
-    read once in the constructor, so a missing or corrupt file fails at start-up.
+    ``FaceDetectorYN`` objects are not thread-safe, so each detection borrows one from
+    :attr:`networks`, a small pool that drops networks after large inputs (they hold ~600 MB
+    after a 12-megapixel one). A network is loaded in the constructor, so a missing or corrupt
+    file fails at start-up.
     """
 
     name = "yunet"
@@ -64,8 +70,9 @@ class YuNetDetector:
         self._nms_threshold = float_in_range("nms_threshold", nms_threshold, low=0.0, high=1.0)
         self._top_k = positive_int_or_none("top_k", top_k) or 5000
         self._max_dimension = positive_int_or_none("max_dimension", max_dimension, minimum=32)
-        self._local = threading.local()
-        self._model((320, 320))  # fail fast on an unreadable model
+        #: The idle networks of this detector (see :mod:`facedetect.detection.classifiers`).
+        self.networks = ClassifierPool(self._load_network)
+        self.networks.warm()  # fail fast on an unreadable model
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -77,20 +84,15 @@ class YuNetDetector:
             "max_dimension": self._max_dimension,
         }
 
-    def _model(self, size: tuple[int, int]) -> Any:
-        model = getattr(self._local, "model", None)
-        if model is None:
-            import cv2
+    def _load_network(self) -> Any:
+        import cv2
 
-            try:
-                model = cv2.FaceDetectorYN.create(
-                    self._path, "", size, self._score_threshold, self._nms_threshold, self._top_k
-                )
-            except cv2.error as exc:
-                raise DetectorError(f"OpenCV could not load the YuNet model {self._path!r}: {exc}") from None
-            self._local.model = model
-        model.setInputSize(size)
-        return model
+        try:
+            return cv2.FaceDetectorYN.create(
+                self._path, "", (320, 320), self._score_threshold, self._nms_threshold, self._top_k
+            )
+        except cv2.error as exc:
+            raise DetectorError(f"OpenCV could not load the YuNet model {self._path!r}: {exc}") from None
 
     def detect(self, image: npt.NDArray[np.uint8], *, scale: float = 1.0) -> list[Face]:
         """Faces in a BGR image, most confident first, each with five landmarks.
@@ -105,7 +107,11 @@ class YuNetDetector:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)  # type: ignore[assignment]
         height, width = image.shape[:2]
         small, scale = downscale(image, self._max_dimension)
-        _, rows = self._model((small.shape[1], small.shape[0])).detect(small)
+        small_height, small_width = small.shape[:2]
+        with self.networks.lend(BYTES_PER_INPUT_PIXEL * small_width * small_height) as network:
+            network.setInputSize((small_width, small_height))
+            _, rows = network.detect(small)
+            del network  # so that a network the pool drops is freed before it trims the heap
         faces = []
         for row in rows if rows is not None else ():
             box = box_to_original(*row[:4], scale=scale, image_width=width, image_height=height)

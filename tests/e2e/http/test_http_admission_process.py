@@ -3,22 +3,28 @@
 The server runs two detection slots; the uploads are 24-megapixel JPEGs at default options
 (seconds of detection each). Once the server's log says both slots are busy, ``GET /faces``
 and ``GET /`` must answer promptly (a generous bound: the machine may be loaded), while the
-detections are still running; the two uploads that found no slot give up with 503.
+detections are still running; the two uploads that found no slot give up with 503. Once both
+detections have ended, the idle server gives their memory back (it kept ~2.5 GB before the
+classifier pool and the work budget).
 """
 
 from __future__ import annotations
 
 import http.client
+import sys
 import threading
 import time
 from pathlib import Path
 
 import imagegen
+import pytest
 from http_server_support import serve_process
 
 SLOTS = 2
 CLIENT_PATIENCE_S = 3.0
 READ_BOUND_S = 10.0  # the issue asks for < 3 s; the bound leaves room for a loaded CI machine
+IDLE_RSS_BOUND_MB = 1000  # the issue's bound; measured ~130 MB, ~2,560 MB before
+RSS_SETTLE_S = 60.0  # the memory is given back when a detection ends; this only allows for a slow machine
 
 
 def give_up_after(host: str, port: int, body: bytes, seconds: float) -> None:
@@ -33,6 +39,13 @@ def give_up_after(host: str, port: int, body: bytes, seconds: float) -> None:
         connection.close()
 
 
+def resident_mb(pid: int) -> float:
+    """``VmRSS`` of ``pid`` from ``/proc``, MB."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
 def test_reads_answer_promptly_while_four_costly_uploads_run(tmp_path: Path):
     scene = imagegen.composite([(0, 0, 1.0), (1500, 800, 2.0)], size=(4000, 6000))  # 24 MP
     bodies = [imagegen.jpeg(scene, quality=q) for q in (84, 85, 86, 87)]  # distinct bytes: four detections
@@ -58,4 +71,12 @@ def test_reads_answer_promptly_while_four_costly_uploads_run(tmp_path: Path):
         for client in clients:
             client.join(timeout=60)
         if not any("upload refused (503)" in line for line in seen):  # the uploads that found no slot gave up
-            server.wait_for_log("upload refused (503)")
+            seen += server.wait_for_log("upload refused (503)")
+        while sum("detection slot freed" in line for line in seen) < SLOTS:
+            seen += server.wait_for_log("detection slot freed")
+        # Both detections have ended; the idle server must not keep their memory.
+        deadline = time.monotonic() + RSS_SETTLE_S
+        while (idle_mb := resident_mb(server.process.pid)) > IDLE_RSS_BOUND_MB and time.monotonic() < deadline:
+            time.sleep(0.5)
+        print(f"idle RSS after the detections: {idle_mb:.0f} MB")
+        assert idle_mb <= IDLE_RSS_BOUND_MB
