@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from facedetect.core.ports import ImageStore
-from facedetect.errors import ImageNotFound
+from facedetect.errors import ImageNotFound, InvalidInput
 
 DATA = b"\xff\xd8\xff\xe0 not really a jpeg, but bytes are bytes"
 KEY = f"{hashlib.sha256(DATA).hexdigest()}.jpg"
@@ -61,3 +61,12 @@ def test_a_deleted_key_can_be_stored_again(images: ImageStore) -> None:
     images.delete(KEY)
     assert images.put(KEY, DATA, media_type="image/jpeg") is True
     assert images.get(KEY) == DATA
+
+
+@pytest.mark.parametrize("key", ["", "a\x00b"], ids=["empty", "nul"])
+def test_a_malformed_key_is_invalid_input(images: ImageStore, key: str) -> None:
+    calls = (lambda: images.put(key, DATA, media_type="image/jpeg"), lambda: images.get(key),
+             lambda: images.exists(key))
+    for call in calls:
+        with pytest.raises(InvalidInput):
+            call()
