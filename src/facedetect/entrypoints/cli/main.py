@@ -16,10 +16,11 @@ from facedetect.entrypoints.cli import (
     demo_command,
     detect_command,
     read_commands,
+    redact_command,
     serve_command,
 )
 
-_COMMANDS = (demo_command, detect_command, read_commands, serve_command, build_lambda_command)
+_COMMANDS = (demo_command, detect_command, redact_command, read_commands, serve_command, build_lambda_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
