@@ -77,6 +77,11 @@ class YuNetDetector:
             "max_dimension": self._max_dimension,
         }
 
+    @property
+    def model_path(self) -> str:
+        """The ONNX file this detector reads."""
+        return self._path
+
     def _model(self, size: tuple[int, int]) -> Any:
         model = getattr(self._local, "model", None)
         if model is None:

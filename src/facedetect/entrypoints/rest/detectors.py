@@ -16,8 +16,8 @@ from facedetect.core.ports import FaceDetector
 from facedetect.detection import create_detector
 from facedetect.errors import InvalidInput
 
-#: Query parameters that change the detector.
-DETECTOR_OPTIONS = ("scale_factor", "min_neighbors", "min_size", "max_dimension")
+#: Query parameters that change the detector (``small_faces``: YuNet only, the others Haar only).
+DETECTOR_OPTIONS = ("scale_factor", "min_neighbors", "min_size", "max_dimension", "small_faces")
 _HAAR_KEYS = ("cascade", "scale_factor", "min_neighbors", "min_size", "max_size", "max_dimension")
 
 OptionsKey = tuple[tuple[str, Any], ...]
@@ -60,6 +60,9 @@ class DetectorCache:
             Options were given but ``base`` is not a Haar detector, or a value is out of range.
         """
         given = {name: value for name, value in options.items() if value is not None}
+        small_faces = given.pop("small_faces", None)
+        if small_faces is not None and (base.name == "yunet" or small_faces):
+            return self._small_faces(base, bool(small_faces), haar_options=sorted(given))
         if not given:
             return None
         if base.name != "haar":
@@ -78,6 +81,37 @@ class DetectorCache:
                 self._items.move_to_end(key)
                 return found
         detector = self._factory("haar", **wanted)  # outside the lock: loading a cascade takes a moment
+        with self._lock:
+            detector = self._items.setdefault(key, detector)
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return detector
+
+
+    def _small_faces(self, base: FaceDetector, wanted: bool, *, haar_options: list[str]) -> FaceDetector | None:
+        """``base`` with or without YuNet's small-faces pass; ``None`` when that is ``base`` itself."""
+        if base.name != "yunet" or haar_options:
+            asked = ", ".join(haar_options) if base.name == "yunet" else "small_faces"
+            wants = "the haar detector" if base.name == "yunet" else "the yunet detector"
+            raise InvalidInput(f"Detector options ({asked}) apply to {wants} only; this service uses {base.name!r}.")
+        if bool(base.parameters.get("small_faces")) == wanted:
+            return None
+        inner = getattr(base, "base", None)
+        if not wanted:
+            return inner if isinstance(inner, FaceDetector) else None
+        key: OptionsKey = (("small_faces", True),)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        from facedetect.detection.yunet import YuNetDetector
+        from facedetect.detection.yunet_small import SmallFacesYuNet
+
+        if not isinstance(base, YuNetDetector):
+            raise InvalidInput("small_faces needs the service's own YuNet detector.")
+        detector: FaceDetector = SmallFacesYuNet.wrapping(base)
         with self._lock:
             detector = self._items.setdefault(key, detector)
             self._items.move_to_end(key)

@@ -49,6 +49,7 @@ MaxDimension = Annotated[int | None, Query(ge=32, le=100_000,
                                            description="Shrink larger images to this side first (faster).")]
 RedactStyle = Annotated[Literal["blur", "pixelate", "fill"],
                         Query(description="How faces are hidden: blur (default), pixelate or fill (black).")]
+SmallFaces = Annotated[bool | None, Query(description="YuNet: add an upscaled pass that finds small faces.")]
 Store = Annotated[bool, Query(description="Keep the image and the detection (false: only detect).")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=1024, description="next_cursor of the previous page.")]
@@ -73,10 +74,11 @@ def register_routes(app: FaceDetectApp) -> None:
               responses={**ok(DetectResponse, "The faces found."), **_DETECT_ERRORS},
               openapi_extensions={"requestBody": IMAGE_REQUEST_BODY})
     def detect(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
-               max_dimension: MaxDimension = None, store: Store = True) -> Response[Any]:
+               max_dimension: MaxDimension = None, store: Store = True, small_faces: SmallFaces = None,
+               ) -> Response[Any]:
         service = app.service
         options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
-                   "max_dimension": max_dimension}
+                   "max_dimension": max_dimension, "small_faces": small_faces}
         detector = app.detectors.for_request(service.detector, options)
         image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
         detection = service.detect(image, store=store, detector=detector)
@@ -84,14 +86,14 @@ def register_routes(app: FaceDetectApp) -> None:
         return _json({"faces": reference_faces(detection), "detection": detection_to_json(detection)})
 
     def redact(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
-               max_dimension: MaxDimension = None, style: RedactStyle = "blur",
+               max_dimension: MaxDimension = None, small_faces: SmallFaces = None, style: RedactStyle = "blur",
                store: Annotated[bool, Query(description="Also keep the original image and the detection.")] = False,
                ) -> Response[Any]:
         from facedetect.redaction import redact_faces
 
         service = app.service
         options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
-                   "max_dimension": max_dimension}
+                   "max_dimension": max_dimension, "small_faces": small_faces}
         detector = app.detectors.for_request(service.detector, options)
         image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
         detection = service.detect(image, store=store, detector=detector)

@@ -1,0 +1,191 @@
+"""``haar-multi``: several of OpenCV's own Haar cascades, merged, with a confidence that ranks well.
+
+One frontal cascade misses turned faces and ranks its hits only by neighbour count. This detector
+runs a frontal cascade, the profile cascade and the profile cascade on the mirrored image (it
+only knows one side), each with its own pyramid step and neighbour threshold, on one shared grey
+image. Each hit gets a probability-like confidence from its neighbour count, calibrated per
+cascade on the WIDER FACE dev images (how often a hit with that many neighbours is a face); the
+hits of all cascades are then merged by non-maximum suppression, the more confident first.
+Cascades run in parallel threads (OpenCV releases the GIL). Measured, with the choices here, by
+``benchmarks/detectors.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from facedetect.core.domain import Face
+from facedetect.detection._options import positive_int_or_none, size_or_none
+from facedetect.detection.haar import cascade_path
+from facedetect.detection.scaling import box_to_original, downscale
+from facedetect.errors import DetectorError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+
+@dataclass(frozen=True, slots=True)
+class CascadePass:
+    """One cascade run: which file, on the mirrored image or not, its pyramid and its calibration.
+
+    The confidence of a hit with ``n`` neighbours is ``1 / (1 + exp(-(slope * log(1 + n) + offset)))``.
+    """
+
+    cascade: str
+    mirrored: bool
+    scale_factor: float
+    min_neighbors: int
+    slope: float
+    offset: float
+
+    def confidence(self, neighbours: int) -> float:
+        return round(1.0 / (1.0 + math.exp(-(self.slope * math.log1p(neighbours) + self.offset))), 6)
+
+
+#: The passes, tuned on the WIDER FACE dev images (see ``benchmarks/detectors.py``).
+PASSES: tuple[CascadePass, ...] = (
+    CascadePass("haarcascade_frontalface_alt2.xml", False, 1.2, 3, 1.5, -4.0),
+    CascadePass("haarcascade_profileface.xml", False, 1.2, 4, 1.5, -5.0),
+    CascadePass("haarcascade_profileface.xml", True, 1.2, 4, 1.5, -5.0),
+)
+#: Two hits overlapping more than this (intersection over union) are one face.
+NMS_IOU = 0.3
+#: Faces narrower than this fraction of the image's shorter side are not looked for (the first,
+#: largest and slowest pyramid levels); ``min_size`` can only raise it.
+MIN_FACE_FRACTION = 0.0
+
+
+class MultiCascadeDetector:
+    """Frontal and profile Haar cascades, merged by non-maximum suppression.
+
+    Parameters
+    ----------
+    min_size, max_size
+        Bounds on face size in original-image pixels: ``N`` or ``(width, height)``.
+    max_dimension
+        If set, images whose longer side exceeds it are shrunk before detection.
+    parallel
+        Run the cascades in parallel threads (faster for one image; a caller that already
+        keeps every core busy, such as a pool of workers, gains nothing from it).
+
+    Notes
+    -----
+    Thread-safe: each thread loads its own classifiers on first use.
+    """
+
+    name = "haar-multi"
+
+    def __init__(
+        self,
+        *,
+        min_size: int | tuple[int, int] | None = None,
+        max_size: int | tuple[int, int] | None = None,
+        max_dimension: int | None = None,
+        parallel: bool = True,
+    ) -> None:
+        self._min_size = size_or_none("min_size", min_size)
+        self._max_size = size_or_none("max_size", max_size)
+        self._max_dimension = positive_int_or_none("max_dimension", max_dimension, minimum=32)
+        self._parallel = bool(parallel)
+        self._paths = {p.cascade: cascade_path(p.cascade) for p in PASSES}
+        self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        for cascade in self._paths:
+            self._classifier(cascade)  # fail fast on an unreadable cascade
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "passes": [f"{p.cascade}{':mirrored' if p.mirrored else ''}@{p.scale_factor}/{p.min_neighbors}"
+                       for p in PASSES],
+            "min_size": list(self._min_size) if self._min_size else None,
+            "max_size": list(self._max_size) if self._max_size else None,
+            "max_dimension": self._max_dimension,
+        }
+
+    def _classifier(self, cascade: str) -> Any:
+        loaded: dict[str, Any] | None = getattr(self._local, "classifiers", None)
+        if loaded is None:
+            loaded = self._local.classifiers = {}
+        classifier = loaded.get(cascade)
+        if classifier is None:
+            import cv2
+
+            try:
+                classifier = cv2.CascadeClassifier(self._paths[cascade])
+            except (cv2.error, SystemError):
+                classifier = None
+            if classifier is None or classifier.empty():
+                raise DetectorError(f"OpenCV could not load the cascade {cascade!r}.")
+            loaded[cascade] = classifier
+        return classifier
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=len(PASSES), thread_name_prefix="haar-multi")
+            return self._pool
+
+    def detect(self, image: npt.NDArray[np.uint8]) -> list[Face]:
+        """Faces in a BGR (or grey) image, most confident first."""
+        import cv2
+
+        grey = image if image.ndim == 2 else cast("npt.NDArray[np.uint8]", cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+        height, width = grey.shape[:2]
+        small, scale = downscale(grey, self._max_dimension)
+        side = max(1, round(MIN_FACE_FRACTION * min(small.shape[:2])))
+        min_size = (side, side)
+        if self._min_size:
+            min_size = tuple(max(m, round(v * scale)) for m, v in zip(min_size, self._min_size, strict=True))
+        max_size = tuple(max(1, round(v * scale)) for v in self._max_size) if self._max_size else None
+        mirror = cv2.flip(small, 1) if any(p.mirrored for p in PASSES) else None
+
+        def run(index: int) -> list[tuple[float, float, float, float, float]]:
+            spec = PASSES[index]
+            source = mirror if spec.mirrored else small
+            kwargs: dict[str, Any] = {"minSize": min_size}
+            if max_size:
+                kwargs["maxSize"] = max_size
+            boxes, neighbours = self._classifier(spec.cascade).detectMultiScale2(
+                source, scaleFactor=spec.scale_factor, minNeighbors=spec.min_neighbors, **kwargs)
+            found = []
+            for (x, y, w, h), n in zip(boxes, neighbours, strict=True):
+                left = small.shape[1] - x - w if spec.mirrored else x
+                found.append((float(left), float(y), float(w), float(h), spec.confidence(int(n))))
+            return found
+
+        if self._parallel and len(PASSES) > 1:
+            results = list(self._executor().map(run, range(len(PASSES))))
+        else:
+            results = [run(i) for i in range(len(PASSES))]
+        faces = []
+        for x, y, w, h, confidence in suppress([hit for hits in results for hit in hits], NMS_IOU):
+            box = box_to_original(x, y, w, h, scale=scale, image_width=width, image_height=height)
+            if box is not None:
+                faces.append(Face(box=box, confidence=confidence))
+        return faces
+
+
+def suppress(hits: list[tuple[float, float, float, float, float]],
+             threshold: float) -> list[tuple[float, float, float, float, float]]:
+    """Greedy non-maximum suppression of ``(x, y, w, h, score)`` hits, the highest score first."""
+    kept: list[tuple[float, float, float, float, float]] = []
+    for hit in sorted(hits, key=lambda h: h[4], reverse=True):
+        if all(_iou(hit, other) <= threshold for other in kept):
+            kept.append(hit)
+    return kept
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
