@@ -25,11 +25,11 @@ def test_small_faces_on_a_yunet_service_is_built_once(yunet_model: Path) -> None
 
 def test_small_faces_on_a_haar_service_is_a_bad_option(haar) -> None:
     cache = DetectorCache()
-    with pytest.raises(InvalidInput, match="small_faces.*yunet"):
+    with pytest.raises(InvalidInput, match=r"small_faces.*yunet"):
         cache.for_request(haar, {"small_faces": True})
     assert cache.for_request(haar, {"small_faces": False}) is None, "asking for nothing is not an error"
 
 
 def test_haar_options_with_small_faces_on_yunet_are_refused(yunet_model: Path) -> None:
-    with pytest.raises(InvalidInput, match="scale_factor.*haar"):
+    with pytest.raises(InvalidInput, match=r"scale_factor.*haar"):
         DetectorCache().for_request(YuNetDetector(yunet_model), {"small_faces": True, "scale_factor": 1.2})
