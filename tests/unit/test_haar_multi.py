@@ -43,10 +43,11 @@ def test_one_face_is_reported_once_although_several_cascades_see_it(multi: Multi
     assert sum(iou(reference, f.box) > 0.3 for f in faces) == 1
 
 
-def test_a_face_turned_the_other_way_is_found_too(multi: MultiCascadeDetector) -> None:
-    mirrored = cv2.flip(imagegen.astronaut(), 1)
-    (reference,) = reference_boxes(mirrored)
-    assert max(iou(reference, f.box) for f in multi.detect(mirrored)) >= 0.5
+def test_the_mirrored_picture_gives_the_mirrored_face(multi: MultiCascadeDetector) -> None:
+    (reference,) = reference_boxes(imagegen.astronaut())
+    width = imagegen.astronaut().shape[1]
+    flipped = BoundingBox(width - reference.x - reference.width, reference.y, reference.width, reference.height)
+    assert max(iou(flipped, f.box) for f in multi.detect(cv2.flip(imagegen.astronaut(), 1))) >= 0.5
 
 
 def test_nothing_in_shapes_and_grey_input_works(multi: MultiCascadeDetector) -> None:

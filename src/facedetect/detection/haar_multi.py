@@ -55,6 +55,9 @@ PASSES: tuple[CascadePass, ...] = (
 )
 #: Two hits overlapping more than this (intersection over union) are one face.
 NMS_IOU = 0.3
+#: ... and so are two hits when this fraction of the smaller one lies inside the larger one
+#: (a profile box inside a frontal box of the same face).
+NMS_INSIDE = 0.6
 #: Faces narrower than this fraction of the image's shorter side are not looked for (the first,
 #: largest and slowest pyramid levels); ``min_size`` can only raise it.
 MIN_FACE_FRACTION = 0.0
@@ -165,27 +168,32 @@ class MultiCascadeDetector:
         else:
             results = [run(i) for i in range(len(PASSES))]
         faces = []
-        for x, y, w, h, confidence in suppress([hit for hits in results for hit in hits], NMS_IOU):
+        for x, y, w, h, confidence in suppress([hit for hits in results for hit in hits], NMS_IOU, NMS_INSIDE):
             box = box_to_original(x, y, w, h, scale=scale, image_width=width, image_height=height)
             if box is not None:
                 faces.append(Face(box=box, confidence=confidence))
         return faces
 
 
-def suppress(hits: list[tuple[float, float, float, float, float]],
-             threshold: float) -> list[tuple[float, float, float, float, float]]:
-    """Greedy non-maximum suppression of ``(x, y, w, h, score)`` hits, the highest score first."""
+def suppress(hits: list[tuple[float, float, float, float, float]], iou: float,
+             inside: float = 1.0) -> list[tuple[float, float, float, float, float]]:
+    """Greedy non-maximum suppression of ``(x, y, w, h, score)`` hits, the highest score first.
+
+    A hit is dropped when its intersection with a kept one exceeds ``iou`` of their union or
+    ``inside`` of the smaller box.
+    """
     kept: list[tuple[float, float, float, float, float]] = []
     for hit in sorted(hits, key=lambda h: h[4], reverse=True):
-        if all(_iou(hit, other) <= threshold for other in kept):
+        if all(not _same_face(hit, other, iou, inside) for other in kept):
             kept.append(hit)
     return kept
 
 
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def _same_face(a: tuple[float, ...], b: tuple[float, ...], iou: float, inside: float) -> bool:
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     if w <= 0 or h <= 0:
-        return 0.0
+        return False
     inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+    area_a, area_b = a[2] * a[3], b[2] * b[3]
+    return inter > iou * (area_a + area_b - inter) or inter > inside * min(area_a, area_b)
