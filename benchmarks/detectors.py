@@ -8,7 +8,8 @@ is summed per configuration and reported as a ratio to the seed detector's (defa
 same chunks. Predictions (the JSON lines) are scored with ../shared's facescore.
 
     .venv/bin/python benchmarks/detectors.py                 # all 783 images
-    .venv/bin/python benchmarks/detectors.py --step 4         # every 4th image (196), for tuning
+    .venv/bin/python benchmarks/detectors.py --step 8         # every 8th image (98), for tuning
+    .venv/bin/python benchmarks/detectors.py --step 2 --offset 1   # the 392 images no tuning used
     # --chunks N: how many interleaved chunks (default 8); --only NAME,...: a subset of configurations
 """
 
@@ -67,6 +68,7 @@ def link_chunks(files: list[str], chunks: int, root: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--step", type=int, default=1, help="use every STEP-th image (default: all)")
+    parser.add_argument("--offset", type=int, default=0, help="starting at this one (default 0)")
     parser.add_argument("--chunks", type=int, default=8, help="interleaved chunks (default 8)")
     parser.add_argument("--only", help="comma-separated configuration names (default: all)")
     args = parser.parse_args()
@@ -76,7 +78,7 @@ def main() -> None:
     if not YUNET_MODEL.is_file():
         names = [n for n in names if "yunet" not in n]
     truth = load_truth(None)
-    truth["images"] = truth["images"][::args.step]
+    truth["images"] = truth["images"][args.offset::args.step]
     files = [im["file"] for im in truth["images"]]
     scorer = load_module(SCORER, "facescore")
     walls: dict[str, list[float]] = {n: [] for n in names}
@@ -105,6 +107,7 @@ def main() -> None:
     print_table(rows, ["configuration", "AP easy", "AP medium", "AP hard", "wall s", "time / seed",
                        "median chunk ratio"])
     path = write_result("detectors", {"machine": meta, "images": len(files), "step": args.step,
+                                      "offset": args.offset,
                                       "chunks": args.chunks, "command": sys.argv, "rows": rows})
     print(f"results: {path}")
 

@@ -56,7 +56,8 @@ def test_nothing_in_shapes_and_grey_input_works(multi: MultiCascadeDetector) -> 
     assert multi.detect(grey) == multi.detect(imagegen.astronaut())
 
 
-def test_parallel_and_serial_agree_and_threads_share_one_detector(multi: MultiCascadeDetector) -> None:
+def test_parallel_and_serial_agree_and_threads_share_one_detector() -> None:
+    multi = MultiCascadeDetector(parallel=True)
     serial = MultiCascadeDetector(parallel=False).detect(imagegen.group())
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: multi.detect(imagegen.group()), range(8)))

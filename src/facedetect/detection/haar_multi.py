@@ -56,9 +56,9 @@ class CascadePass:
 #: logistic fit of "is a face" (IoU >= 0.5 with a true face) on log(1 + neighbours), one fit for
 #: ``alt2`` and one for both profile passes.
 PASSES: tuple[CascadePass, ...] = (
-    CascadePass("haarcascade_frontalface_alt2.xml", False, 1.1, 1, 0.05, 2.71, -5.01),
-    CascadePass("haarcascade_profileface.xml", False, 1.2, 6, 0.07, 0.56, -0.71),
-    CascadePass("haarcascade_profileface.xml", True, 1.2, 6, 0.07, 0.56, -0.71),
+    CascadePass("haarcascade_frontalface_alt2.xml", False, 1.1, 1, 0.06, 2.71, -5.01),
+    CascadePass("haarcascade_profileface.xml", False, 1.2, 6, 0.1, 0.56, -0.71),
+    CascadePass("haarcascade_profileface.xml", True, 1.2, 6, 0.1, 0.56, -0.71),
 )
 #: Two hits overlapping more than this (intersection over union) are one face.
 NMS_IOU = 0.3
@@ -77,8 +77,10 @@ class MultiCascadeDetector:
     max_dimension
         If set, images whose longer side exceeds it are shrunk before detection.
     parallel
-        Run the cascades in parallel threads (faster for one image; a caller that already
-        keeps every core busy, such as a pool of workers, gains nothing from it).
+        Run the cascades in parallel threads (faster for one image). ``None`` (default): when
+        OpenCV may use more than one thread (``cv2.getNumThreads() > 1``); callers that keep
+        every core busy with whole images, as ``facedetect detect`` with several workers does,
+        set OpenCV to one thread and then the cascades run one after the other.
 
     Notes
     -----
@@ -93,12 +95,12 @@ class MultiCascadeDetector:
         min_size: int | tuple[int, int] | None = None,
         max_size: int | tuple[int, int] | None = None,
         max_dimension: int | None = None,
-        parallel: bool = True,
+        parallel: bool | None = None,
     ) -> None:
         self._min_size = size_or_none("min_size", min_size)
         self._max_size = size_or_none("max_size", max_size)
         self._max_dimension = positive_int_or_none("max_dimension", max_dimension, minimum=32)
-        self._parallel = bool(parallel)
+        self._parallel = parallel
         self._paths = {p.cascade: cascade_path(p.cascade) for p in PASSES}
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
@@ -165,7 +167,8 @@ class MultiCascadeDetector:
                 found.append((float(left), float(y), float(w), float(h), spec.confidence(int(n))))
             return found
 
-        if self._parallel and len(PASSES) > 1:
+        parallel = cv2.getNumThreads() > 1 if self._parallel is None else self._parallel
+        if parallel and len(PASSES) > 1:
             results = list(self._executor().map(run, range(len(PASSES))))
         else:
             results = [run(i) for i in range(len(PASSES))]
