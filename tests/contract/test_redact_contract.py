@@ -114,3 +114,10 @@ def test_bad_requests_are_json_errors(transport: Transport, group_png: bytes, bo
     assert reply.status == status, reply.body[:300]
     assert reply.header("Content-Type") == "application/json"
     assert reply.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize("path", ["/faces", "/redact"])
+def test_small_faces_on_the_haar_service_is_a_bad_option(transport: Transport, group_png: bytes, path: str):
+    reply = transport.send("POST", path, group_png, {"Content-Type": "image/png"}, query={"small_faces": "true"})
+    assert reply.status == 400, reply.body[:300]
+    assert reply.json()["error"]["code"] == "invalid_input" and "yunet" in reply.json()["error"]["message"]
