@@ -56,7 +56,7 @@ class CascadePass:
 #: logistic fit of "is a face" (IoU >= 0.5 with a true face) on log(1 + neighbours), one fit for
 #: ``alt2`` and one for both profile passes.
 PASSES: tuple[CascadePass, ...] = (
-    CascadePass("haarcascade_frontalface_alt2.xml", False, 1.1, 1, 0.06, 2.71, -5.01),
+    CascadePass("haarcascade_frontalface_alt2.xml", False, 1.1, 1, 0.05, 2.71, -5.01),
     CascadePass("haarcascade_profileface.xml", False, 1.2, 6, 0.1, 0.56, -0.71),
     CascadePass("haarcascade_profileface.xml", True, 1.2, 6, 0.1, 0.56, -0.71),
 )
