@@ -31,7 +31,8 @@ def photos(tmp_path: Path) -> Path:
     (folder / "nested").mkdir(parents=True)
     (folder / "nested" / "group.png").write_bytes(imagegen.png(imagegen.group()))
     (folder / "astronaut.jpg").write_bytes(imagegen.jpeg())
-    (folder / "notes.txt").write_text("not a picture\n")
+    (folder / "notes.txt").write_text("not a picture\n")  # not named as an image: skipped
+    (folder / "broken.jpg").write_text("not a picture\n")  # named as one: tried, and fails
     return folder
 
 
@@ -43,10 +44,12 @@ def test_redact_writes_hidden_copies_and_reports_each_file(photos: Path, tmp_pat
     status = main(["redact", str(photos), "--output", str(out), "--workers", "2"])
 
     captured = capsys.readouterr()
-    assert status == 1, "the text file fails, so the exit status says so"
-    assert "Traceback" not in captured.err and "notes.txt" in captured.err
+    assert status == 1, "the broken image fails, so the exit status says so"
+    assert "Traceback" not in captured.err and "broken.jpg" in captured.err
+    assert "skipped" in captured.err and "notes.txt" in captured.err, "the skipped file is listed on stderr"
     lines = {Path(r["path"]).name: r for r in map(json.loads, captured.out.splitlines())}
-    assert lines["notes.txt"]["error"]["code"] == "invalid_image"
+    assert lines["broken.jpg"]["error"]["code"] == "invalid_image"
+    assert "notes.txt" not in lines
     boxes = reference_boxes(imagegen.group())
     assert lines["group.png"]["faces_redacted"] == len(boxes) >= 2
     assert not (tmp_path / "facedetect-data").exists(), "nothing is stored by default"
