@@ -28,12 +28,14 @@ if TYPE_CHECKING:
     from facedetect.api import detect_faces
     from facedetect.composition import bootstrap
     from facedetect.core.service import FaceDetectionService
+    from facedetect.redaction import redact
     from facedetect.settings import Settings
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "detect_faces": "facedetect.api",
+    "redact": "facedetect.redaction",
     "bootstrap": "facedetect.composition",
     "FaceDetectionService": "facedetect.core.service",
     "Settings": "facedetect.settings",
@@ -58,6 +60,7 @@ __all__ = [
     "UnsupportedImageFormat",
     "bootstrap",
     "detect_faces",
+    "redact",
 ]
 
 

@@ -19,7 +19,7 @@ from facedetect.models import find_model
 from facedetect.userdirs import default_data_dir
 
 Backend = Literal["memory", "filesystem", "aws"]
-DetectorName = Literal["haar", "yunet"]
+DetectorName = Literal["haar", "haar-multi", "yunet"]
 
 
 class Settings(BaseSettings):
@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     max_dimension: int | None = Field(None, ge=32, description="Shrink larger images to this side first.")
     yunet_model: Path | None = Field(None, description="Path of a YuNet .onnx model (detector=yunet).")
     yunet_score_threshold: float = Field(0.7, ge=0.0, le=1.0, description="YuNet: minimum face score.")
+    yunet_small_faces: bool = Field(False, description="YuNet: add an upscaled pass for small faces.")
 
     max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=1, description="Largest accepted upload, bytes.")
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, ge=1, description="Largest accepted image, pixels.")
@@ -71,7 +72,9 @@ class Settings(BaseSettings):
         if self.detector == "yunet":
             model = str(self.yunet_model) if self.yunet_model else None  # None: the cached model
             return {"yunet_model": model, "score_threshold": self.yunet_score_threshold,
-                    "max_dimension": self.max_dimension}
+                    "max_dimension": self.max_dimension, "small_faces": self.yunet_small_faces or None}
+        if self.detector == "haar-multi":  # its cascades and pyramid steps are its own
+            return {"min_size": self.min_size, "max_size": self.max_size, "max_dimension": self.max_dimension}
         return {"cascade": self.cascade, "scale_factor": self.scale_factor, "min_neighbors": self.min_neighbors,
                 "min_size": self.min_size, "max_size": self.max_size, "max_dimension": self.max_dimension}
 

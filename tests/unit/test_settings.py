@@ -87,6 +87,17 @@ def test_detector_options_follow_the_detector(clean_env: pytest.MonkeyPatch, tmp
     assert haar["min_neighbors"] == 2 and haar["max_dimension"] == 640 and "yunet_model" not in haar
     yunet = load_settings(detector="yunet", yunet_model=tmp_path / "m.onnx").detector_options()
     assert yunet["yunet_model"] == str(tmp_path / "m.onnx") and "min_neighbors" not in yunet
+    assert not yunet["small_faces"]
+
+
+def test_small_faces_and_haar_multi_settings(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("FACEDETECT_YUNET_SMALL_FACES", "true")
+    yunet = load_settings(detector="yunet", yunet_model=tmp_path / "m.onnx").detector_options()
+    assert yunet["small_faces"] is True
+    multi = load_settings(detector="haar-multi", scale_factor=1.3, min_size=20).detector_options()
+    assert multi == {"min_size": 20, "max_size": None, "max_dimension": None}, "its pyramid steps are its own"
+    with pytest.raises(ConfigurationError, match="FACEDETECT_DETECTOR"):
+        load_settings(detector="haar-many")
 
 
 # --- bootstrap ------------------------------------------------------------------------------

@@ -66,6 +66,10 @@ class WorkPlan:
         return self.scale < 1.0
 
 
+#: How much YuNet's small-faces pass enlarges the image (its work grows with the square).
+SMALL_FACES_UPSCALE = 1.5
+
+
 def haar_pyramid(width: int, height: int, scale_factor: float, min_size: tuple[int, int] | None = None,
                  max_size: tuple[int, int] | None = None, window: tuple[int, int] = HAAR_WINDOW) -> Pyramid:
     """The levels ``detectMultiScale`` builds for a ``width`` x ``height`` image, as OpenCV lays them out."""
@@ -105,6 +109,8 @@ def work_mp(detector: str, parameters: Mapping[str, Any], width: int, height: in
                                _size(parameters.get("min_size")), _size(parameters.get("max_size")))
         return pyramid.buffer_pixels / 1e6
     weight = YUNET_WORK_PER_PIXEL if detector == "yunet" else 1.0
+    if parameters.get("small_faces"):  # a second pass on the image enlarged 1.5x (detection/yunet_small.py)
+        weight *= 1.0 + SMALL_FACES_UPSCALE**2
     return weight * width * height / 1e6
 
 

@@ -8,14 +8,16 @@ from facedetect.core.ports import FaceDetector
 from facedetect.errors import InvalidInput
 from facedetect.models import find_model
 
-DETECTORS = ("haar", "yunet")
+DETECTORS = ("haar", "haar-multi", "yunet")
 
 
 def create_detector(kind: str = "haar", *, yunet_model: str | None = None, **options: Any) -> FaceDetector:
-    """Create a ``haar`` or ``yunet`` detector with the given options.
+    """Create a ``haar``, ``haar-multi`` or ``yunet`` detector with the given options.
 
-    ``options`` are the keyword arguments of :class:`~facedetect.detection.haar.HaarCascadeDetector`
-    or :class:`~facedetect.detection.yunet.YuNetDetector`; ``None`` values mean "default". Without
+    ``options`` are the keyword arguments of :class:`~facedetect.detection.haar.HaarCascadeDetector`,
+    :class:`~facedetect.detection.haar_multi.MultiCascadeDetector` or
+    :class:`~facedetect.detection.yunet.YuNetDetector` (plus ``small_faces=True``: see
+    :mod:`~facedetect.detection.yunet_small`); ``None`` values mean "default". Without
     ``yunet_model``, ``yunet`` uses the model ``facedetect models download yunet`` cached.
     """
     options = {k: v for k, v in options.items() if v is not None}
@@ -23,6 +25,10 @@ def create_detector(kind: str = "haar", *, yunet_model: str | None = None, **opt
         from facedetect.detection.haar import HaarCascadeDetector
 
         return HaarCascadeDetector(**options)
+    if kind == "haar-multi":
+        from facedetect.detection.haar_multi import MultiCascadeDetector
+
+        return MultiCascadeDetector(**options)
     if kind == "yunet":
         from facedetect.detection.yunet import YuNetDetector
 
@@ -30,5 +36,9 @@ def create_detector(kind: str = "haar", *, yunet_model: str | None = None, **opt
         if not model:
             raise InvalidInput("The yunet detector needs a model: run 'facedetect models download yunet', "
                                "or give its path (FACEDETECT_YUNET_MODEL, --yunet-model).")
+        if options.pop("small_faces", False):
+            from facedetect.detection.yunet_small import SmallFacesYuNet
+
+            return SmallFacesYuNet.wrapping(YuNetDetector(model, **options))
         return YuNetDetector(model, **options)
     raise InvalidInput(f"Unknown detector {kind!r}; choose one of: {', '.join(DETECTORS)}.")

@@ -84,6 +84,11 @@ class YuNetDetector:
             "max_dimension": self._max_dimension,
         }
 
+    @property
+    def model_path(self) -> str:
+        """The ONNX file this detector reads."""
+        return self._path
+
     def _load_network(self) -> Any:
         import cv2
 

@@ -40,9 +40,11 @@ def test_every_registered_route_is_documented(app, document):
 
 def test_query_parameters_are_documented_with_their_bounds(document):
     ops = operations(document)
-    for path in ("/", "/faces"):
+    for path in ("/", "/faces", "/redact"):
         params = {p["name"]: p for p in ops[("POST", path)]["parameters"]}
-        assert set(params) == {"scale_factor", "min_neighbors", "min_size", "max_dimension", "store"}
+        extra = {"style"} if path == "/redact" else set()
+        assert set(params) == {"scale_factor", "min_neighbors", "min_size", "max_dimension", "store", "small_faces",
+                               *extra}
         assert all(p["in"] == "query" and not p["required"] for p in params.values())
         bounds = params["scale_factor"]["schema"]["anyOf"][0]
         assert bounds["type"] == "number" and bounds["maximum"] == 4.0
@@ -56,15 +58,24 @@ def test_query_parameters_are_documented_with_their_bounds(document):
 
 def test_the_image_body_is_binary_or_json(document):
     ops = operations(document)
-    for path in ("/", "/faces"):
+    for path in ("/", "/faces", "/redact"):
         content = ops[("POST", path)]["requestBody"]["content"]
         for media in ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff", "application/octet-stream"):
             assert content[media]["schema"] == {"type": "string", "format": "binary"}
         assert content["application/json"]["schema"]["required"] == ["image"]
 
 
+def test_redact_answers_an_image_with_the_face_count_header(document):
+    ok = operations(document)[("POST", "/redact")]["responses"]["200"]
+    assert ok["content"]["image/png"]["schema"] == {"type": "string", "format": "binary"}
+    assert ok["headers"]["X-Faces-Redacted"]["schema"] == {"type": "integer"}
+    style = {p["name"]: p for p in operations(document)[("POST", "/redact")]["parameters"]}["style"]
+    assert set(style["schema"]["enum"]) == {"blur", "pixelate", "fill"}
+
+
 def test_every_error_response_has_the_error_body(document):
     expected = {("POST", "/"): {400, 413, 415, 500, 503}, ("POST", "/faces"): {400, 413, 415, 500, 503},
+                ("POST", "/redact"): {400, 413, 415, 500, 503},
                 ("GET", "/faces"): {400, 500, 503}, ("GET", "/faces/{detection_id}"): {404, 500, 503},
                 ("GET", "/faces/{detection_id}/image"): {404, 500, 503}, ("GET", "/openapi.json"): set(),
                 ("POST", "/uploads"): {400, 413, 415, 500, 503}, ("GET", "/uploads/{upload_id}"): {404, 500, 503},

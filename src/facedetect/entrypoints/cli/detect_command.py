@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import stat
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from facedetect.entrypoints.cli.inputs import Input, Skipped, expand
 from facedetect.entrypoints.cli.options import add_detector_options, add_storage_options, overrides
 
 PROGRESS_MIN_FILES = 10
@@ -38,72 +36,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-#: Extensions tried inside folders: the formats facedetect reads, their usual aliases, and other image
-#: formats (tried, so that an unsupported one is reported rather than silently ignored).
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff",
-                              ".gif", ".heic", ".heif", ".avif"})
-
-
-@dataclass(frozen=True)
-class _Input:
-    path: Path
-    root: Path  # the directory it was found under, or its own parent for a file given directly
-
-
-@dataclass
-class _Skipped:
-    """Files of a folder that were not tried: not images by their extension, or not regular files."""
-
-    not_images: list[Path] = field(default_factory=list)
-    not_regular: list[Path] = field(default_factory=list)
-
-    def summary(self) -> str | None:
-        parts = []
-        if self.not_images:
-            parts.append(f"{len(self.not_images)} file(s) not named as images ({_names(self.not_images)})")
-        if self.not_regular:
-            parts.append(f"{len(self.not_regular)} pipe(s), socket(s) or device(s) ({_names(self.not_regular)})")
-        return f"facedetect: skipped {'; '.join(parts)}" if parts else None
-
-
-def _names(paths: list[Path], shown: int = 5) -> str:
-    names = ", ".join(str(p) for p in paths[:shown])
-    return names + (f", and {len(paths) - shown} more" if len(paths) > shown else "")
-
-
-def _expand(paths: list[str], skipped: _Skipped) -> Iterator[_Input]:
-    """The files to try: every path given, and the image files found in the folders given.
-
-    A file named on the command line is always tried (whatever its name); inside folders only
-    regular files named as images are, so a stray README or a named pipe (which would block a
-    read forever) does not count as a failed image.
-    """
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.startswith("."):
-                        continue
-                    found = Path(dirpath) / name
-                    if not _is_regular_file(found):
-                        skipped.not_regular.append(found)
-                    elif found.suffix.lower() not in IMAGE_EXTENSIONS:
-                        skipped.not_images.append(found)
-                    else:
-                        yield _Input(found, path)
-        else:
-            yield _Input(path, path.parent)
-
-
-def _is_regular_file(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(path.stat().st_mode)  # follows symbolic links, as reading does
-    except OSError:
-        return True  # a dangling link and the like: tried, and reported as unreadable
-
-
 def run(args: argparse.Namespace) -> int:
     from facedetect.composition import bootstrap
 
@@ -111,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if args.no_store:
         settings["backend"] = "memory"  # touch no storage at all, not even to create a data directory
     service = bootstrap(**settings)
-    skipped = _Skipped()
-    inputs = list(_expand(args.paths, skipped))
+    skipped = Skipped()
+    inputs = list(expand(args.paths, skipped))
     if (summary := skipped.summary()) is not None:
         print(summary, file=sys.stderr)
     workers = max(1, min(args.workers, len(inputs)))
@@ -137,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _detect_one(service: Any, item: _Input, args: argparse.Namespace) -> dict[str, Any]:
+def _detect_one(service: Any, item: Input, args: argparse.Namespace) -> dict[str, Any]:
     from facedetect.core.serialization import face_to_json
     from facedetect.errors import FaceDetectError
 
@@ -163,7 +95,7 @@ def _detect_one(service: Any, item: _Input, args: argparse.Namespace) -> dict[st
     }
 
 
-def _annotate(service: Any, item: _Input, result: dict[str, Any], directory: Path, used: set[Path]) -> None:
+def _annotate(service: Any, item: Input, result: dict[str, Any], directory: Path, used: set[Path]) -> None:
     from facedetect.entrypoints.cli.annotate import write_annotated
 
     relative = item.path.relative_to(item.root) if item.path.is_relative_to(item.root) else Path(item.path.name)

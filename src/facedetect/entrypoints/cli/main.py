@@ -17,12 +17,13 @@ from facedetect.entrypoints.cli import (
     detect_command,
     models_command,
     read_commands,
+    redact_command,
     serve_command,
     submit_command,
 )
 
-_COMMANDS = (demo_command, detect_command, read_commands, serve_command, models_command, build_lambda_command,
-             submit_command)
+_COMMANDS = (demo_command, detect_command, redact_command, read_commands, serve_command, models_command,
+             build_lambda_command, submit_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from typing import Any
 
 _STORAGE_FIELDS = ("backend", "data_dir", "s3_bucket", "dynamodb_table", "aws_endpoint_url")
 _DETECTOR_FIELDS = ("detector", "yunet_model", "scale_factor", "min_neighbors", "min_size", "max_size",
-                    "max_dimension", "yunet_score_threshold")
+                    "max_dimension", "yunet_score_threshold", "yunet_small_faces")
 
 
 def add_storage_options(parser: argparse.ArgumentParser) -> None:
@@ -26,10 +26,12 @@ def add_storage_options(parser: argparse.ArgumentParser) -> None:
 def add_detector_options(parser: argparse.ArgumentParser) -> None:
     """Detector choice and parameters."""
     group = parser.add_argument_group("detector")
-    group.add_argument("--detector", choices=("haar", "yunet"), help="face detector (default: haar)")
+    group.add_argument("--detector", choices=("haar", "haar-multi", "yunet"), help="face detector (default: haar)")
     group.add_argument("--yunet-model", metavar="PATH", help="YuNet .onnx model file (for --detector yunet; "
                        "default: the one 'facedetect models download yunet' cached)")
     group.add_argument("--yunet-score-threshold", type=float, metavar="S", help="YuNet minimum score (default 0.7)")
+    group.add_argument("--small-faces", dest="yunet_small_faces", action="store_const", const=True,
+                       help="YuNet: a second, upscaled pass that finds small faces (slower)")
     group.add_argument("--scale-factor", type=float, metavar="F", help="Haar pyramid step (default 1.1)")
     group.add_argument("--min-neighbors", type=int, metavar="N", help="Haar neighbours to keep a face (default 5)")
     group.add_argument("--min-size", type=int, metavar="PX", help="smallest face side in pixels")

@@ -19,8 +19,8 @@ from facedetect.detection import create_detector
 from facedetect.detection.classifiers import IdleBudget
 from facedetect.errors import InvalidInput
 
-#: Query parameters that change the detector.
-DETECTOR_OPTIONS = ("scale_factor", "min_neighbors", "min_size", "max_dimension")
+#: Query parameters that change the detector (``small_faces``: YuNet only, the others Haar only).
+DETECTOR_OPTIONS = ("scale_factor", "min_neighbors", "min_size", "max_dimension", "small_faces")
 _HAAR_KEYS = ("cascade", "scale_factor", "min_neighbors", "min_size", "max_size", "max_dimension")
 
 OptionsKey = tuple[tuple[str, Any], ...]
@@ -74,6 +74,9 @@ class DetectorCache:
             Options were given but ``base`` is not a Haar detector, or a value is out of range.
         """
         given = {name: value for name, value in options.items() if value is not None}
+        small_faces = given.pop("small_faces", None)
+        if small_faces is not None and (base.name == "yunet" or small_faces):
+            return self._small_faces(base, bool(small_faces), haar_options=sorted(given))
         if not given:
             return None
         if base.name != "haar":
@@ -86,13 +89,20 @@ class DetectorCache:
         if wanted == current:
             return None
         key = tuple(sorted(wanted.items()))
+        return self._cached(key) or self._remember(key, self._factory("haar", idle_budget=self.idle_budget, **wanted))
+
+    def _cached(self, key: OptionsKey) -> FaceDetector | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-                return found
-        # outside the lock: loading a cascade takes a moment
-        built = self._factory("haar", idle_budget=self.idle_budget, **wanted)
+            return found
+
+    def _remember(self, key: OptionsKey, built: FaceDetector) -> FaceDetector:
+        """Keep ``built`` under ``key`` (or the one a racing call kept first), least recently used out.
+
+        ``built`` is made outside the lock: loading a cascade or a network takes a moment.
+        """
         evicted = []
         with self._lock:
             detector = self._items.setdefault(key, built)
@@ -102,6 +112,28 @@ class DetectorCache:
         for gone in (*evicted, *([built] if built is not detector else [])):
             _close(gone)
         return detector
+
+    def _small_faces(self, base: FaceDetector, wanted: bool, *, haar_options: list[str]) -> FaceDetector | None:
+        """``base`` with or without YuNet's small-faces pass; ``None`` when that is ``base`` itself."""
+        if base.name != "yunet" or haar_options:
+            asked = ", ".join(haar_options) if base.name == "yunet" else "small_faces"
+            wants = "the haar detector" if base.name == "yunet" else "the yunet detector"
+            raise InvalidInput(f"Detector options ({asked}) apply to {wants} only; this service uses {base.name!r}.")
+        if bool(base.parameters.get("small_faces")) == wanted:
+            return None
+        inner = getattr(base, "base", None)
+        if not wanted:
+            return inner if isinstance(inner, FaceDetector) else None
+        key: OptionsKey = (("small_faces", True),)
+        found = self._cached(key)
+        if found is not None:
+            return found
+        from facedetect.detection.yunet import YuNetDetector
+        from facedetect.detection.yunet_small import SmallFacesYuNet
+
+        if not isinstance(base, YuNetDetector):
+            raise InvalidInput("small_faces needs the service's own YuNet detector.")
+        return self._remember(key, SmallFacesYuNet.wrapping(base))
 
 
 def _close(detector: FaceDetector) -> None:

@@ -7,12 +7,15 @@ documents them in ``/openapi.json``.
 
 from __future__ import annotations
 
+import inspect
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from facedetect.core.formats import SUPPORTED
 from facedetect.core.paging import MAX_PAGE_SIZE
 from facedetect.core.serialization import detection_to_json, reference_faces
 from facedetect.entrypoints.rest.body import read_image
@@ -44,6 +47,9 @@ MinNeighbors = Annotated[int | None, Query(ge=0, le=1000, description="Haar: nei
 MinSize = Annotated[int | None, Query(ge=1, le=100_000, description="Smallest face side, pixels.")]
 MaxDimension = Annotated[int | None, Query(ge=32, le=100_000,
                                            description="Shrink larger images to this side first (faster).")]
+RedactStyle = Annotated[Literal["blur", "pixelate", "fill"],
+                        Query(description="How faces are hidden: blur (default), pixelate or fill (black).")]
+SmallFaces = Annotated[bool | None, Query(description="YuNet: add an upscaled pass that finds small faces.")]
 Store = Annotated[bool, Query(description="Keep the image and the detection (false: only detect).")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=1024, description="next_cursor of the previous page.")]
@@ -68,15 +74,49 @@ def register_routes(app: FaceDetectApp) -> None:
               responses={**ok(DetectResponse, "The faces found."), **_DETECT_ERRORS},
               openapi_extensions={"requestBody": IMAGE_REQUEST_BODY})
     def detect(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
-               max_dimension: MaxDimension = None, store: Store = True) -> Response[Any]:
+               max_dimension: MaxDimension = None, store: Store = True, small_faces: SmallFaces = None,
+               ) -> Response[Any]:
         service = app.service
         options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
-                   "max_dimension": max_dimension}
+                   "max_dimension": max_dimension, "small_faces": small_faces}
         detector = app.detectors.for_request(service.detector, options)
         image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
         detection = service.detect(image, store=store, detector=detector, time_left_s=app.time_left_s())
         app.observer.detected(detection)
         return _json({"faces": reference_faces(detection), "detection": detection_to_json(detection)})
+
+    def redact(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
+               max_dimension: MaxDimension = None, small_faces: SmallFaces = None, style: RedactStyle = "blur",
+               store: Annotated[bool, Query(description="Also keep the original image and the detection.")] = False,
+               ) -> Response[Any]:
+        from facedetect.redaction import redact_faces
+
+        service = app.service
+        options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
+                   "max_dimension": max_dimension, "small_faces": small_faces}
+        detector = app.detectors.for_request(service.detector, options)
+        image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
+        detection = service.detect(image, store=store, detector=detector)
+        app.observer.detected(detection)
+        redacted = redact_faces(image, detection.faces, style=style, limits=service.limits)
+        return Response(status_code=200, content_type=redacted.media_type, body=redacted.data,
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                                 "X-Faces-Redacted": str(len(redacted.faces))})
+
+    app.post("/redact", operation_id="redactFaces", enable_validation=True, tags=["detection"],
+             summary="The image with every face hidden, in the format sent",
+             description="Detects as POST /faces does (same body rules and options), then answers the image "
+                          "with each face box (plus a margin of at most 25 %) blurred, pixelated or filled; every "
+                          "other pixel is unchanged (lossless formats) and JPEG keeps its quantisation tables. "
+                          "X-Faces-Redacted carries the number of faces hidden. Nothing is stored unless "
+                          "store=true.",
+             responses={200: {"description": "The redacted image.",
+                               "headers": {"X-Faces-Redacted": {"description": "Faces hidden.",
+                                                                "schema": {"type": "integer"}}},
+                               "content": {fmt.media_type: {"schema": {"type": "string", "format": "binary"}}
+                                           for fmt in SUPPORTED}},
+                         **_DETECT_ERRORS},
+             openapi_extensions={"requestBody": IMAGE_REQUEST_BODY})(_binary_response(redact))
 
     @app.get("/faces", operation_id="listDetections", enable_validation=True, tags=["detections"],
              summary="Stored detections, newest first",
@@ -117,6 +157,16 @@ def register_routes(app: FaceDetectApp) -> None:
     from facedetect import __version__
 
     app.enable_swagger(path="/swagger", title="facedetect", version=__version__, description=API_DESCRIPTION)
+
+
+def _binary_response(route: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
+    """Hide ``route``'s return annotation from Powertools, which would otherwise serialise its bytes as JSON.
+
+    Query parameters are still validated; only the (binary) response is left as it is.
+    """
+    route.__signature__ = inspect.signature(route).replace(  # type: ignore[attr-defined]
+        return_annotation=inspect.Signature.empty)
+    return route
 
 
 def _checked(detection_id: str) -> str:

@@ -4,6 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 let previewUrl = null;
+let lastFile = null; // the picture last uploaded: what "Redact" sends
 
 function setState(state, text) {
   document.body.dataset.state = state;
@@ -103,12 +104,46 @@ async function upload(file) {
   }
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = URL.createObjectURL(file);
+  lastFile = file;
   await showResult(previewUrl, json.detection, json);
+  $("redact-controls").hidden = false;
   loadRecent();
+}
+
+async function redact() {
+  // Send the last picture to POST /redact and show the answer: the same picture, faces hidden.
+  if (!lastFile) return;
+  clearError();
+  setState("busy", "Redacting…");
+  const style = $("redact-style").value;
+  let response;
+  try {
+    response = await fetch(`/redact?style=${encodeURIComponent(style)}`, {
+      method: "POST",
+      body: lastFile,
+      headers: { "Content-Type": lastFile.type || "application/octet-stream" },
+    });
+  } catch (e) {
+    showError(0, null, `Could not reach the server: ${e.message}`);
+    return;
+  }
+  if (!response.ok) {
+    const { json, text } = await readJson(response);
+    showError(response.status, json, text.slice(0, 500));
+    return;
+  }
+  const count = response.headers.get("X-Faces-Redacted");
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = URL.createObjectURL(await response.blob());
+  $("boxes").replaceChildren();
+  $("preview-image").src = previewUrl;
+  $("summary").textContent = `${count} face${count === "1" ? "" : "s"} hidden (${style}); nothing was stored.`;
+  setState("done", "");
 }
 
 async function showStored(id) {
   clearError();
+  $("redact-controls").hidden = true;
   setState("busy", "Loading…");
   const response = await fetch(`/faces/${encodeURIComponent(id)}`);
   const { json, text } = await readJson(response);
@@ -169,6 +204,7 @@ function setUp() {
     if (file) upload(file);
   });
   $("refresh").addEventListener("click", loadRecent);
+  $("redact").addEventListener("click", redact);
   loadRecent();
 }
 

@@ -1,0 +1,83 @@
+"""The ``haar-multi`` detector: frontal and profile cascades merged; checked against raw OpenCV's boxes."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import imagegen
+import pytest
+
+from facedetect.core.domain import BoundingBox
+from facedetect.detection import create_detector
+from facedetect.detection.haar_multi import MultiCascadeDetector, suppress
+from facedetect.errors import InvalidInput
+
+from ._support import iou
+
+
+def reference_boxes(image) -> list[BoundingBox]:
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    return [BoundingBox(*map(int, b)) for b in cascade.detectMultiScale(grey, 1.1, 5)]
+
+
+@pytest.fixture(scope="module")
+def multi() -> MultiCascadeDetector:
+    detector = create_detector("haar-multi")
+    assert isinstance(detector, MultiCascadeDetector)
+    return detector
+
+
+def test_finds_each_face_of_the_group_that_the_seed_finds(multi: MultiCascadeDetector) -> None:
+    faces = multi.detect(imagegen.group())
+    for box in reference_boxes(imagegen.group()):
+        assert max(iou(box, f.box) for f in faces) >= 0.5, box
+    assert [f.confidence for f in faces] == sorted((f.confidence for f in faces), reverse=True)
+    assert all(0 < f.confidence < 1 for f in faces)
+
+
+def test_one_face_is_reported_once_although_several_cascades_see_it(multi: MultiCascadeDetector) -> None:
+    faces = multi.detect(imagegen.astronaut())
+    (reference,) = reference_boxes(imagegen.astronaut())
+    assert sum(iou(reference, f.box) > 0.3 for f in faces) == 1
+
+
+def test_the_mirrored_picture_gives_the_mirrored_face(multi: MultiCascadeDetector) -> None:
+    (reference,) = reference_boxes(imagegen.astronaut())
+    width = imagegen.astronaut().shape[1]
+    flipped = BoundingBox(width - reference.x - reference.width, reference.y, reference.width, reference.height)
+    assert max(iou(flipped, f.box) for f in multi.detect(cv2.flip(imagegen.astronaut(), 1))) >= 0.5
+
+
+def test_nothing_in_shapes_and_grey_input_works(multi: MultiCascadeDetector) -> None:
+    assert multi.detect(imagegen.shapes()) == []
+    grey = cv2.cvtColor(imagegen.astronaut(), cv2.COLOR_BGR2GRAY)
+    assert multi.detect(grey) == multi.detect(imagegen.astronaut())
+
+
+def test_parallel_and_serial_agree_and_threads_share_one_detector() -> None:
+    multi = MultiCascadeDetector(parallel=True)
+    serial = MultiCascadeDetector(parallel=False).detect(imagegen.group())
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: multi.detect(imagegen.group()), range(8)))
+    assert all(r == serial for r in results)
+
+
+def test_min_size_leaves_out_smaller_faces(multi: MultiCascadeDetector) -> None:
+    bounded = MultiCascadeDetector(min_size=70).detect(imagegen.group())
+    assert bounded and all(f.box.width >= 70 for f in bounded)
+    assert MultiCascadeDetector(min_size=150).detect(imagegen.group()) == [], "every face is under 100 px"
+    assert MultiCascadeDetector(min_size=70).parameters["min_size"] == [70, 70]
+
+
+def test_suppress_keeps_the_more_confident_of_two_overlapping_hits() -> None:
+    hits = [(0.0, 0.0, 10.0, 10.0, 0.5), (1.0, 0.0, 10.0, 10.0, 0.9), (50.0, 50.0, 10.0, 10.0, 0.1)]
+    assert suppress(hits, 0.3) == [hits[1], hits[2]]
+
+
+def test_bad_options_are_typed_errors() -> None:
+    with pytest.raises(InvalidInput):
+        MultiCascadeDetector(max_dimension=3)
+    with pytest.raises(InvalidInput):
+        MultiCascadeDetector(min_size=0)
