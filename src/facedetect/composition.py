@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from facedetect.core.imaging import ImageLimits
 from facedetect.core.ports import DetectionRepository, ImageStore, UploadRepository
@@ -11,6 +12,12 @@ from facedetect.core.uploads import DetectorFor, UploadService
 from facedetect.detection import create_detector
 from facedetect.errors import ConfigurationError
 from facedetect.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+    from facedetect.adapters.s3 import S3ImageStore
+
+log = logging.getLogger(__name__)
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FaceDetectionService:
@@ -51,9 +58,35 @@ def build_stores(settings: Settings) -> tuple[ImageStore, DetectionRepository]:
         from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
 
         return FilesystemImageStore(settings.data_dir), FilesystemDetectionRepository(settings.data_dir)
-    from facedetect.adapters.aws import build_aws_stores
-
     return build_aws_stores(settings)
+
+
+def build_aws_stores(settings: Settings) -> tuple[S3ImageStore, DynamoDBDetectionRepository]:
+    """The S3 image store and DynamoDB repository ``settings`` name, with their clients.
+
+    The adapters take clients and names; this is where ``FACEDETECT_S3_BUCKET``,
+    ``FACEDETECT_S3_PREFIX``, ``FACEDETECT_DYNAMODB_TABLE`` and ``FACEDETECT_AWS_ENDPOINT_URL``
+    become them.
+
+    Raises
+    ------
+    ConfigurationError
+        No bucket configured, or no AWS region.
+    """
+    if not settings.s3_bucket:
+        raise ConfigurationError("Invalid configuration: FACEDETECT_S3_BUCKET is required when "
+                                 "FACEDETECT_BACKEND=aws")
+    from facedetect.adapters.aws import dynamodb_client, s3_client, sdk_versions
+    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+    from facedetect.adapters.s3 import S3ImageStore, supports_conditional_put
+
+    endpoint = settings.aws_endpoint_url or None
+    s3 = s3_client(endpoint)
+    log.info("AWS SDK %s; conditional S3 writes %s", sdk_versions(),
+             "available" if supports_conditional_put(s3) else "unavailable: HeadObject then PutObject")
+    images = S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3)
+    detections = DynamoDBDetectionRepository(settings.dynamodb_table, client=dynamodb_client(endpoint))
+    return images, detections
 
 
 def build_upload_service(service: FaceDetectionService, *,

@@ -10,13 +10,12 @@ import cv2
 import imagegen
 import numpy as np
 import pytest
+from support.geometry import raw_xyxy, xyxy
 
 import facedetect
 from facedetect import detect_faces
 from facedetect.core.imaging import ImageLimits
 from facedetect.errors import ImageTooLarge, InvalidImage, InvalidInput, UnsupportedImageFormat
-
-from ._support import raw_xyxy, xyxy
 
 ASTRONAUT = imagegen.astronaut()
 DEFAULT_XML = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"

@@ -8,6 +8,8 @@ import cv2
 import imagegen
 import numpy as np
 import pytest
+from support.fakes import CountingDetector
+from support.geometry import iou, raw_xyxy, xyxy
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.core.budget import MAX_FACES, work_mp
@@ -17,8 +19,6 @@ from facedetect.core.serialization import detection_from_json, detection_to_json
 from facedetect.core.service import FaceDetectionService, detection_id
 from facedetect.detection.haar import HaarCascadeDetector
 from facedetect.errors import DetectionNotFound, NotEnoughTime
-
-from ._support import CountingDetector, iou, raw_xyxy, xyxy
 
 DEFAULT_XML = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")
 

@@ -11,12 +11,11 @@ import cv2
 import imagegen
 import numpy as np
 import pytest
+from support.geometry import raw_xyxy, xyxy
 
 from facedetect.core.imaging import decode
 from facedetect.detection.haar import HaarCascadeDetector
 from facedetect.errors import DetectorError, InvalidInput
-
-from ._support import raw_xyxy, xyxy
 
 DEFAULT_XML = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")
 

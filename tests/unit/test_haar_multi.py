@@ -7,13 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import imagegen
 import pytest
+from support.geometry import iou
 
 from facedetect.core.domain import BoundingBox
 from facedetect.detection import create_detector
 from facedetect.detection.haar_multi import MultiCascadeDetector, suppress
 from facedetect.errors import InvalidInput
-
-from ._support import iou
 
 
 def reference_boxes(image) -> list[BoundingBox]:

@@ -9,11 +9,10 @@ import imagegen
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.geometry import iou
 
 from facedetect.core.domain import BoundingBox, Face
 from facedetect.detection.haar import HaarCascadeDetector
-
-from ._support import iou
 
 HAAR = HaarCascadeDetector()
 LOOSE = HaarCascadeDetector(min_neighbors=0)  # many raw hits, including ones at the borders

@@ -1,4 +1,4 @@
-"""Newest-first paging (core/paging.py) and the in-memory adapters' port contracts."""
+"""Newest-first paging (core/paging.py); the adapters' port promises are in tests/ports."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.core.domain import Detection
 from facedetect.core.paging import MAX_PAGE_SIZE, decode_cursor, encode_cursor, paginate
-from facedetect.core.ports import DetectionRepository, ImageStore, Page
-from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput
+from facedetect.core.ports import Page
+from facedetect.errors import InvalidInput
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -62,36 +61,3 @@ def test_page_size_bounds() -> None:
     assert len(paginate(items, limit=MAX_PAGE_SIZE, cursor=None).items) == 3
     with pytest.raises(InvalidInput):
         paginate(items, limit=MAX_PAGE_SIZE + 1, cursor=None)
-
-
-# --- in-memory adapters -----------------------------------------------------------------------
-
-
-def test_memory_adapters_satisfy_the_ports() -> None:
-    assert isinstance(InMemoryImageStore(), ImageStore)
-    assert isinstance(InMemoryDetectionRepository(), DetectionRepository)
-
-
-def test_memory_image_store_contract() -> None:
-    store = InMemoryImageStore()
-    assert store.put("k.png", b"abc", media_type="image/png") is True
-    assert store.put("k.png", b"other", media_type="image/png") is False
-    assert store.get("k.png") == b"abc" and store.exists("k.png")
-    store.delete("k.png")
-    store.delete("k.png")
-    assert not store.exists("k.png")
-    with pytest.raises(ImageNotFound):
-        store.get("k.png")
-
-
-def test_memory_repository_contract() -> None:
-    repo = InMemoryDetectionRepository()
-    first = _detection(1, 0)
-    repo.add(first)
-    repo.add(_detection(1, 99))  # same id again: a no-op, the first stays
-    assert repo.get(first.id) == first
-    assert repo.list().items == [first]
-    repo.delete(first.id)
-    repo.delete(first.id)
-    with pytest.raises(DetectionNotFound):
-        repo.get(first.id)

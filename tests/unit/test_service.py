@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import imagegen
 import pytest
+from support.fakes import CountingDetector, FailingImageStore, FailingRepository
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.core.imaging import ImageLimits
@@ -23,8 +24,6 @@ from facedetect.errors import (
     StorageUnavailable,
     UnsupportedImageFormat,
 )
-
-from ._support import CountingDetector, FailingImageStore, FailingRepository
 
 TILE = imagegen.astronaut()[40:200, 140:300]  # 160x160 around the face
 PNG = imagegen.png(TILE)

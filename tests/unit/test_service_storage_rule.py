@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import imagegen
 import pytest
+from support.fakes import CountingDetector
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.core.domain import Detection
 from facedetect.core.service import FaceDetectionService
 from facedetect.errors import DetectionNotFound, StorageError, StorageUnavailable
-
-from ._support import CountingDetector
 
 PNG = imagegen.png(imagegen.astronaut()[40:200, 140:300])
 

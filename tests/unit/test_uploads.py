@@ -6,6 +6,7 @@ from pathlib import Path
 
 import imagegen
 import pytest
+from support.fakes import CountingDetector, FailingImageStore
 
 from facedetect.adapters.filesystem_uploads import FilesystemUploadRepository
 from facedetect.adapters.local_inbox import LocalUploadInbox
@@ -22,8 +23,6 @@ from facedetect.errors import (
     UploadNotFound,
     UploadRejected,
 )
-
-from ._support import CountingDetector, FailingImageStore
 
 JPEG = imagegen.jpeg(imagegen.astronaut()[40:200, 140:300])
 

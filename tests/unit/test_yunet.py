@@ -9,14 +9,13 @@ import cv2
 import imagegen
 import numpy as np
 import pytest
+from support.geometry import iou
 
 from facedetect.core.domain import Face
 from facedetect.detection import create_detector
 from facedetect.detection.classifiers import ClassifierPool
 from facedetect.detection.yunet import YuNetDetector
 from facedetect.errors import DetectionResourcesExhausted, DetectorError, InvalidInput
-
-from ._support import iou
 
 
 def _landmarks_inside(face: Face) -> None:

@@ -8,13 +8,12 @@ import cv2
 import imagegen
 import numpy as np
 import pytest
+from support.geometry import iou
 
 from facedetect.core.domain import BoundingBox, Face
 from facedetect.detection import create_detector
 from facedetect.detection.yunet import YuNetDetector
 from facedetect.detection.yunet_small import SmallFacesYuNet, merge
-
-from ._support import iou
 
 
 def face(x: int, y: int, size: int, confidence: float) -> Face:

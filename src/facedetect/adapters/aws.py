@@ -1,4 +1,4 @@
-"""boto3 clients for the AWS backend, and the stores built from settings.
+"""boto3 clients for the AWS backend, and the lazy client the S3 and DynamoDB adapters share.
 
 The region comes from the standard variables (``AWS_REGION``, then ``AWS_DEFAULT_REGION``,
 then the shared config file); credentials from boto3's usual chain. Nothing here runs at
@@ -17,15 +17,13 @@ started (``StorageUnavailable``, 503).
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from facedetect.adapters.aws_deadline import check_attempt
 from facedetect.adapters.aws_errors import translate
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore, supports_conditional_put
 from facedetect.errors import ConfigurationError, FaceDetectError
 
 if TYPE_CHECKING:
@@ -34,14 +32,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-    from facedetect.settings import Settings
-
 CONNECT_TIMEOUT_S = 2
 READ_TIMEOUT_S = 5
 MAX_ATTEMPTS = 2
 ATTEMPT_WORST_CASE_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
-
-log = logging.getLogger(__name__)
 
 # boto3 does not document session/client creation as thread-safe (clients are); serialise it.
 _CREATE_LOCK = threading.Lock()
@@ -131,21 +125,31 @@ def dynamodb_client(endpoint_url: str | None = None) -> DynamoDBClient:
     return dynamodb
 
 
-def build_aws_stores(settings: Settings) -> tuple[S3ImageStore, DynamoDBDetectionRepository]:
-    """The S3 image store and DynamoDB repository ``settings`` describe, with their clients.
+ClientT = TypeVar("ClientT")
 
-    Raises
-    ------
-    ConfigurationError
-        No bucket configured, or no AWS region.
+
+class LazyClient(Generic[ClientT]):
+    """The client an adapter was given, or one made by ``create`` on first use (once, even under threads).
+
+    Parameters
+    ----------
+    client
+        A ready client, or ``None`` to create one when first needed.
+    create
+        Makes the client, e.g. :func:`s3_client`.
     """
-    if not settings.s3_bucket:
-        raise ConfigurationError("Invalid configuration: FACEDETECT_S3_BUCKET is required when "
-                                 "FACEDETECT_BACKEND=aws")
-    endpoint = settings.aws_endpoint_url or None
-    s3 = s3_client(endpoint)
-    log.info("AWS SDK %s; conditional S3 writes %s", sdk_versions(),
-             "available" if supports_conditional_put(s3) else "unavailable: HeadObject then PutObject")
-    images = S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3)
-    detections = DynamoDBDetectionRepository(settings.dynamodb_table, client=dynamodb_client(endpoint))
-    return images, detections
+
+    def __init__(self, client: ClientT | None, create: Callable[[], ClientT]) -> None:
+        self._client = client
+        self._create = create
+        self._lock = threading.Lock()
+
+    def get(self) -> ClientT:
+        """The client, created on the first call when none was given."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._create()
+                client = self._client
+        return client

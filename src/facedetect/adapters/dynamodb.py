@@ -37,13 +37,13 @@ the rollback's ``ConditionCheck`` needs ``ConditionCheckItem``) on the table and
 from __future__ import annotations
 
 import logging
-import threading
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from facedetect.adapters import dynamodb_items as items
+from facedetect.adapters.aws import LazyClient, dynamodb_client
 from facedetect.adapters.aws_errors import aws_errors, cancellation_codes
 from facedetect.adapters.dynamodb_listing import DetectionLister
 from facedetect.adapters.dynamodb_writes import (
@@ -83,21 +83,14 @@ class DynamoDBDetectionRepository:
     def __init__(self, table: str, *, client: DynamoDBClient | None = None,
                  list_index: str | None = "by_created") -> None:
         self.table = table
-        self._client = client
-        self._client_lock = threading.Lock()
+        self._client = LazyClient(client, dynamodb_client)
         self._resource = f"DynamoDB table {table!r}"
         self._lister = DetectionLister(self, list_index)
 
     @property
     def client(self) -> DynamoDBClient:
         """The DynamoDB client, created on first use when none was given."""
-        if self._client is None:
-            with self._client_lock:
-                if self._client is None:
-                    from facedetect.adapters.aws import dynamodb_client
-
-                    self._client = dynamodb_client()
-        return self._client
+        return self._client.get()
 
     def errors(self, action: str) -> AbstractContextManager[None]:
         """Context manager translating botocore errors raised while doing ``action`` on the table."""

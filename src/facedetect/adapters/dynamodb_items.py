@@ -25,7 +25,7 @@ from datetime import UTC
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 
 from facedetect.core.domain import Detection
 from facedetect.core.paging import decode_cursor, encode_cursor
@@ -49,7 +49,6 @@ COMPRESS_ABOVE_BYTES = 64_000  # items are capped at 400 KB; compress long face 
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 _SORT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def valid_id(detection_id: str) -> bool:
@@ -69,11 +68,6 @@ def face_key(detection_id: str, index: int) -> Item:
 
 def _serialize(values: dict[str, Any]) -> Item:
     return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def deserialize(item: Item) -> dict[str, Any]:
-    """A DynamoDB item as Python values (numbers come back as ``Decimal``)."""
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 def sort_time(detection: Detection) -> str:

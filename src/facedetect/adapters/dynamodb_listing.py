@@ -6,7 +6,8 @@ See :mod:`facedetect.adapters.dynamodb` for the index definition and the trade-o
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -17,7 +18,8 @@ from facedetect.core.ports import Page
 from facedetect.errors import StorageUnavailable
 
 if TYPE_CHECKING:
-    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from facedetect.adapters.dynamodb_items import Item
 
 RECHECK_INDEX_AFTER_S = 300.0
@@ -29,10 +31,25 @@ def _is_missing_index(exc: ClientError) -> bool:
     return error_code(exc) in ("ValidationException", "ResourceNotFoundException") and "index" in message
 
 
+class Table(Protocol):
+    """What a lister needs from its repository: the table's name, its client, its error translation."""
+
+    table: str
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The DynamoDB client."""
+        ...
+
+    def errors(self, action: str) -> AbstractContextManager[None]:
+        """Translates botocore errors raised while doing ``action``."""
+        ...
+
+
 class DetectionLister:
     """Pages of detections, newest first, for one repository."""
 
-    def __init__(self, repository: DynamoDBDetectionRepository, index: str | None) -> None:
+    def __init__(self, repository: Table, index: str | None) -> None:
         self._repo = repository
         self._index = index
         self._no_index_until = 0.0

@@ -13,7 +13,14 @@ import threading
 from facedetect.core.domain import Detection
 from facedetect.core.paging import paginate
 from facedetect.core.ports import Page
-from facedetect.errors import DetectionNotFound, ImageNotFound
+from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput
+
+
+def _checked(key: str) -> str:
+    """``key`` if it can be an image key in every store (not empty, no NUL); ``InvalidInput`` if not."""
+    if not isinstance(key, str) or not key or "\x00" in key:
+        raise InvalidInput("The image key is not valid.", detail=f"Image key {key!r} is not valid.")
+    return key
 
 
 class InMemoryImageStore:
@@ -24,6 +31,7 @@ class InMemoryImageStore:
         self._lock = threading.Lock()
 
     def put(self, key: str, data: bytes, *, media_type: str) -> bool:
+        _checked(key)
         with self._lock:
             if key in self.objects:
                 return False
@@ -31,6 +39,7 @@ class InMemoryImageStore:
             return True
 
     def get(self, key: str) -> bytes:
+        _checked(key)
         with self._lock:
             try:
                 return self.objects[key][0]
@@ -38,10 +47,12 @@ class InMemoryImageStore:
                 raise ImageNotFound(detail=f"No image is stored under {key!r}.") from None
 
     def exists(self, key: str) -> bool:
+        _checked(key)
         with self._lock:
             return key in self.objects
 
     def delete(self, key: str) -> None:
+        _checked(key)
         with self._lock:
             self.objects.pop(key, None)
 

@@ -24,12 +24,12 @@ IAM: ``s3:PutObject``, ``s3:GetObject``, ``s3:DeleteObject`` on the prefix and
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from facedetect.adapters.aws import LazyClient, s3_client
 from facedetect.adapters.aws_errors import NOT_FOUND_CODES, aws_errors, error_code
 from facedetect.errors import InvalidInput, StorageUnavailable
 
@@ -71,21 +71,14 @@ class S3ImageStore:
                  conditional_writes: bool | None = None) -> None:
         self.bucket = bucket
         self.prefix = prefix
-        self._client = client
-        self._client_lock = threading.Lock()
+        self._client = LazyClient(client, s3_client)
         self._conditional_writes = conditional_writes
         self._resource = f"S3 bucket {bucket!r}"
 
     @property
     def client(self) -> S3Client:
         """The S3 client, created on first use when none was given."""
-        if self._client is None:
-            with self._client_lock:
-                if self._client is None:
-                    from facedetect.adapters.aws import s3_client
-
-                    self._client = s3_client()
-        return self._client
+        return self._client.get()
 
     def object_key(self, key: str) -> str:
         """The S3 object key for an image key: ``prefix + key``."""

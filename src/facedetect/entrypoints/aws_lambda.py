@@ -35,7 +35,9 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from facedetect.adapters.aws_deadline import lambda_budget, request_deadline
+from facedetect.entrypoints.aws_sqs import process_batch
 from facedetect.entrypoints.rest import LazyService, create_app
+from facedetect.entrypoints.rest.upload_routes import upload_services
 
 if TYPE_CHECKING:
     from facedetect.core.domain import Detection
@@ -150,4 +152,7 @@ def use_service(service: FaceDetectionService) -> None:
     _services.set(service)
 
 
-from facedetect.entrypoints.aws_sqs import sqs_handler as sqs_handler  # noqa: E402  (path used by the template)
+@logger.inject_lambda_context(log_event=False)
+def sqs_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Process one batch of SQS messages naming new uploads (:mod:`~facedetect.entrypoints.aws_sqs`)."""
+    return process_batch(event, context, uploads=upload_services(app).get, logger=logger)

@@ -1,6 +1,7 @@
 """The SQS handler: detection of the images that arrive under ``uploads/`` in the bucket.
 
-Handler: ``facedetect.entrypoints.aws_lambda.sqs_handler`` (re-exported there). The bucket
+Handler: ``facedetect.entrypoints.aws_lambda.sqs_handler``, which hands each batch to
+:func:`process_batch` with the API handler's upload service (built on first need) and logger. The bucket
 notifies the queue of ``s3:ObjectCreated:*`` under ``uploads/``; each SQS message's body is
 that S3 event notification (or the ``s3:TestEvent`` S3 sends when the notification is set
 up, which is ignored). Each object is processed by
@@ -18,29 +19,24 @@ to the dead-letter queue). Bad images are not failures of the message: the uploa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from facedetect.entrypoints import aws_lambda
-from facedetect.entrypoints.aws_lambda import logger
-from facedetect.entrypoints.rest.upload_routes import upload_services
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from facedetect.core.uploads import UploadService
 
 #: The key prefix the bucket notification is filtered on.
 UPLOAD_PREFIX = "uploads/"
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-def _uploads() -> UploadService:
-    # Looked up per call, not bound at import: the API handler's app, even after a module reload.
-    return upload_services(aws_lambda.app).get()
 
 
 def object_keys(body: str) -> list[tuple[str, str]]:
@@ -65,27 +61,31 @@ def object_keys(body: str) -> list[tuple[str, str]]:
     return found
 
 
-def process_record(record: SQSRecord) -> None:
+def process_record(record: SQSRecord, *, uploads: Callable[[], UploadService], logger: Logger) -> None:
     """Process the objects of one message; raising returns the message to the queue."""
     keys = object_keys(record.body)
     if not keys:
         logger.info("Ignored a message that names no new object", message_id=record.message_id)
         return
-    uploads = _uploads()
-    bucket = getattr(uploads.inbox, "bucket", None)
+    service = uploads()
+    bucket = getattr(service.inbox, "bucket", None)
     for key_bucket, key in keys:
         if key_bucket != bucket or not key.startswith(UPLOAD_PREFIX) or key == UPLOAD_PREFIX:
             logger.warning("Ignored an object outside the uploads", bucket=key_bucket, key=key)
             continue
-        upload = uploads.process(key[len(UPLOAD_PREFIX):])
+        upload = service.process(key[len(UPLOAD_PREFIX):])
         logger.info("Upload processed", key=key, status=upload.status if upload else "no record",
                     detection_id=upload.detection_id if upload else None,
                     error_code=upload.error_code if upload else None)
 
 
-@logger.inject_lambda_context(log_event=False)
-def sqs_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Process one batch of SQS messages; answer the partial batch failures."""
-    response: dict[str, Any] = dict(process_partial_response(event=event, record_handler=process_record,
+def process_batch(event: dict[str, Any], context: LambdaContext, *, uploads: Callable[[], UploadService],
+                  logger: Logger) -> dict[str, Any]:
+    """Process one batch of SQS messages; answer the partial batch failures.
+
+    ``uploads`` gives the upload service; it is called only for a message that names an object.
+    """
+    handle = partial(process_record, uploads=uploads, logger=logger)
+    response: dict[str, Any] = dict(process_partial_response(event=event, record_handler=handle,
                                                              processor=processor, context=context))
     return response

@@ -1,4 +1,4 @@
-"""DynamoDBDetectionRepository on the reference table, against moto in-process and over HTTP."""
+"""DynamoDBDetectionRepository on the reference table (moto in-process and over HTTP), beyond tests/ports."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from aws_testkit import T0, Aws, FailingClient, create_reference_table, make_detection, scan_all
+from aws_testkit import Aws, FailingClient, create_reference_table, make_detection, scan_all
 
 from facedetect.adapters import dynamodb_items
 from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.core.ports import DetectionRepository
 from facedetect.errors import ConfigurationError, DetectionNotFound, InvalidInput, StorageError
 
 REFERENCE_ATTRIBUTES = {"face_id", "image_id", "x1", "y1", "x2", "y2"}
@@ -21,10 +20,6 @@ REFERENCE_ATTRIBUTES = {"face_id", "image_id", "x1", "y1", "x2", "y2"}
 def faces_in(items: list[dict], detection_id: str) -> list[dict]:
     return sorted((i for i in items if i.get("item_type") == "face" and i["detection_id"] == detection_id),
                   key=lambda i: i["face_index"])
-
-
-def test_implements_the_port(repo: DynamoDBDetectionRepository) -> None:
-    assert isinstance(repo, DetectionRepository)
 
 
 @pytest.mark.parametrize("n_faces", [0, 3, 250])
@@ -128,31 +123,6 @@ def test_corrupt_detection_item_is_a_storage_error(aws: Aws, repo: DynamoDBDetec
     assert "faces" not in info.value.message and "detection#abc" not in info.value.message
 
 
-@pytest.mark.parametrize("with_index", [False, True], ids=["scan", "index"])
-def test_list_newest_first_with_paging(aws: Aws, with_index: bool) -> None:
-    create_reference_table(aws, with_index=with_index)
-    repo = DynamoDBDetectionRepository("faces", client=aws.dynamodb)
-    stored = [make_detection(i % 3, index=i) for i in range(8)]
-    tie = [make_detection(1, index=20, created_at=T0 + timedelta(seconds=3)),
-           make_detection(1, index=21, created_at=T0 + timedelta(seconds=3))]
-    for detection in stored + tie:
-        repo.add(detection)
-    expected = sorted(stored + tie, key=lambda d: (d.created_at, d.id), reverse=True)
-    seen, cursor, pages = [], None, 0
-    while True:
-        page = repo.list(limit=3, cursor=cursor)
-        seen += page.items
-        pages += 1
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    assert [d.id for d in seen] == [d.id for d in expected]
-    assert seen == expected
-    assert pages == 4
-    assert repo.list(limit=100).next_cursor is None
-    assert [d.id for d in repo.list(limit=2).items] == [expected[0].id, expected[1].id]
-
-
 def test_list_uses_the_index_when_present(aws: Aws) -> None:
     create_reference_table(aws, with_index=True)
     client = FailingClient(aws.dynamodb, {"scan": AssertionError("listing scanned although the index exists")})
@@ -172,11 +142,6 @@ def test_list_without_the_index_scans(aws: Aws, table: str) -> None:
     assert client.calls["scan"] >= 1
 
 
-def test_list_of_empty_table(repo: DynamoDBDetectionRepository) -> None:
-    page = repo.list()
-    assert list(page.items) == [] and page.next_cursor is None
-
-
 @pytest.mark.parametrize("cursor", [
     "garbage!!", "", base64.urlsafe_b64encode(b"2024|x").decode(),
     base64.urlsafe_b64encode(b"2024-05-01T12:00:00.123456Z|a#b").decode(),
@@ -185,12 +150,6 @@ def test_list_of_empty_table(repo: DynamoDBDetectionRepository) -> None:
 def test_bad_cursors_are_invalid_input(repo: DynamoDBDetectionRepository, cursor: str) -> None:
     with pytest.raises(InvalidInput):
         repo.list(cursor=cursor)
-
-
-@pytest.mark.parametrize("limit", [0, -1, 1001])
-def test_bad_limits_are_invalid_input(repo: DynamoDBDetectionRepository, limit: int) -> None:
-    with pytest.raises(InvalidInput):
-        repo.list(limit=limit)
 
 
 def test_client_is_created_lazily_and_needs_a_region(aws: Aws, table: str, monkeypatch: pytest.MonkeyPatch) -> None:

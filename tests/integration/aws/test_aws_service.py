@@ -9,10 +9,9 @@ import imagegen
 import pytest
 from aws_testkit import BUCKET, TABLE, Aws, list_keys, scan_all
 
-from facedetect.adapters.aws import build_aws_stores
 from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
 from facedetect.adapters.s3 import S3ImageStore
-from facedetect.composition import bootstrap
+from facedetect.composition import bootstrap, build_aws_stores
 from facedetect.core.serialization import detection_to_json
 from facedetect.errors import ConfigurationError
 from facedetect.settings import load_settings

@@ -26,6 +26,8 @@ from facedetect.entrypoints.rest.cors import CorsPolicy
 from facedetect.entrypoints.rest.detectors import DetectorCache
 from facedetect.entrypoints.rest.errors import register_error_handlers
 from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
+from facedetect.entrypoints.rest.routes import API_DESCRIPTION, register_routes
+from facedetect.entrypoints.rest.upload_routes import register_upload_routes
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -144,7 +146,6 @@ class FaceDetectApp(ConcurrentRestResolver):
             from aws_lambda_powertools.event_handler.openapi.models import Server
 
             from facedetect import __version__
-            from facedetect.entrypoints.rest.routes import API_DESCRIPTION
             from facedetect.entrypoints.rest.schemas import without_unused_schemas
 
             cached = without_unused_schemas(self.get_openapi_json_schema(
@@ -174,9 +175,6 @@ def create_app(service_factory: ServiceFactory | LazyService, *, observer: Reque
         Refuse detections predicted to end less than this many seconds before the Lambda
         context's deadline (503 ``not_enough_time``); ``None`` (the local server): no deadline.
     """
-    from facedetect.entrypoints.rest.routes import register_routes
-    from facedetect.entrypoints.rest.upload_routes import register_upload_routes
-
     app = FaceDetectApp(service_factory, observer=observer, deadline_margin_s=deadline_margin_s)
     register_error_handlers(app)
     if eager_service:

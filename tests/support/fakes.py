@@ -1,4 +1,4 @@
-"""Small test doubles and geometry helpers shared by the unit tests."""
+"""Test doubles: a counting detector, and in-memory stores that fail on demand."""
 
 from __future__ import annotations
 
@@ -10,25 +10,6 @@ import numpy as np
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.core.domain import BoundingBox, Detection, Face
 from facedetect.errors import StorageError, StorageUnavailable
-
-
-def iou(a: BoundingBox, b: BoundingBox) -> float:
-    """Intersection over union of two boxes."""
-    ax1, ay1, ax2, ay2 = a.to_xyxy()
-    bx1, by1, bx2, by2 = b.to_xyxy()
-    inter = max(0, min(ax2, bx2) - max(ax1, bx1)) * max(0, min(ay2, by2) - max(ay1, by1))
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union else 0.0
-
-
-def xyxy(faces: list[Face]) -> list[tuple[int, int, int, int]]:
-    """Face boxes as a sorted list of ``(x1, y1, x2, y2)``."""
-    return sorted(f.box.to_xyxy() for f in faces)
-
-
-def raw_xyxy(boxes: Any) -> list[tuple[int, int, int, int]]:
-    """OpenCV ``detectMultiScale`` output as a sorted list of plain-int ``(x1, y1, x2, y2)``."""
-    return sorted((int(x), int(y), int(x + w), int(y + h)) for x, y, w, h in boxes)
 
 
 class CountingDetector:

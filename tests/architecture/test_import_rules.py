@@ -1,0 +1,94 @@
+"""The import rules of docs/architecture.md hold: import-linter's contracts, and no circle at run time.
+
+``lint-imports`` runs the same contracts in tox's ``lint`` env; they are checked here too so
+that a plain ``pytest`` run catches a broken rule.
+"""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import grimp
+import pytest
+from importlinter.cli import lint_imports
+
+CONFIG = Path(__file__).resolve().parents[2] / ".importlinter"
+
+
+def circles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """The groups of modules that import each other, directly or not (strongly connected, > 1 module)."""
+    found: list[list[str]] = []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+
+    def visit(module: str) -> None:  # Tarjan; the package has ~100 modules, recursion is fine
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def ignored_imports() -> list[tuple[str, str]]:
+    """The ``importer -> imported`` pairs the no-circles contract ignores."""
+    parser = configparser.ConfigParser(inline_comment_prefixes=("#",))
+    parser.read(CONFIG)
+    lines = parser["importlinter:contract:no-circles"]["ignore_imports"].splitlines()
+    pairs = [line.split("->") for line in lines if "->" in line and not line.strip().startswith("#")]
+    return [(importer.strip(), imported.strip()) for importer, imported in pairs]
+
+
+def test_import_contracts_are_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    code = lint_imports(config_filename=str(CONFIG), no_cache=True, no_logo=True)
+    report = capsys.readouterr().out
+    assert code == 0, report
+    assert "BROKEN" not in report and "0 broken" in report
+
+
+def test_no_circle_among_the_imports_that_run() -> None:
+    """Function-level imports count; imports under ``if TYPE_CHECKING:`` never run and do not."""
+    graph = grimp.build_graph("facedetect", exclude_type_checking_imports=True, cache_dir=None)
+    # build_aws_stores imports the S3 adapter inside the function: such imports are in the graph
+    assert graph.direct_import_exists(importer="facedetect.composition", imported="facedetect.adapters.s3")
+    assert circles(graph) == []
+
+
+def test_the_imports_the_contracts_ignore_are_type_only() -> None:
+    full = grimp.build_graph("facedetect", cache_dir=None)
+    running = grimp.build_graph("facedetect", exclude_type_checking_imports=True, cache_dir=None)
+    pairs = ignored_imports()
+    assert pairs
+    for importer, imported in pairs:
+        assert full.direct_import_exists(importer=importer, imported=imported), (importer, imported)
+        assert not running.direct_import_exists(importer=importer, imported=imported), (importer, imported)
+
+
+def test_a_circle_through_a_function_level_import_is_found() -> None:
+    graph = grimp.ImportGraph()
+    graph.add_import(importer="pkg.a", imported="pkg.b", line_number=1, line_contents="from pkg import b")
+    graph.add_import(importer="pkg.b", imported="pkg.c", line_number=1, line_contents="from pkg import c")
+    graph.add_import(importer="pkg.c", imported="pkg.a", line_number=9, line_contents="    from pkg import a")
+    graph.add_import(importer="pkg.c", imported="pkg.d", line_number=2, line_contents="from pkg import d")
+    assert circles(graph) == [["pkg.a", "pkg.b", "pkg.c"]]
