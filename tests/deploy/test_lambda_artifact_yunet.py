@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,16 +46,16 @@ def yunet_task_root(needs_pypi: None, yunet_model: Path, tmp_path_factory: pytes
     return task_root
 
 
-def test_the_bundled_model_serves_yunet_detections(yunet_task_root: Path, lambda_python: Path,
+def test_the_bundled_model_serves_yunet_detections(yunet_task_root: Path, lambda_python: Callable[[str], Path],
                                                    moto_endpoint: str, tmp_path: Path) -> None:
     import imagegen
 
-    env = _function_environment("facedetect-e2e-images", moto_endpoint)
+    env = _function_environment("facedetect-e2e-yunet", "faces-yunet", moto_endpoint)
     assert env["FACEDETECT_DETECTOR"] == "haar", "the template's default"
     env["FACEDETECT_DETECTOR"] = "yunet"  # the Detector parameter set to yunet
     assert "FACEDETECT_YUNET_MODEL" not in env
-    _create_resources(moto_endpoint, env["FACEDETECT_DYNAMODB_TABLE"])
-    results, _ = _invoke(lambda_python, yunet_task_root, env, tmp_path, imagegen.jpeg(imagegen.group()))
+    _create_resources(moto_endpoint, env["FACEDETECT_DYNAMODB_TABLE"], env["FACEDETECT_S3_BUCKET"])
+    results, _ = _invoke(lambda_python("boto3"), yunet_task_root, env, tmp_path, imagegen.jpeg(imagegen.group()))
     post = results["post"]
     assert post["statusCode"] == 200, post
     detection = json.loads(post["body"])["detection"]
