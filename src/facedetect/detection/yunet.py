@@ -1,6 +1,7 @@
 """YuNet face detection with ``cv2.FaceDetectorYN``: boxes, five landmarks and a score.
 
-facedetect never downloads or ships the model: pass the path of a YuNet ONNX file.
+The model is not shipped: this detector takes the path of a YuNet ONNX file, such as the one
+``facedetect models download yunet`` verifies and keeps in the per-user cache (:mod:`facedetect.models`).
 """
 
 from __future__ import annotations

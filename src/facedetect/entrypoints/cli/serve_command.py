@@ -13,7 +13,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve", help="serve the HTTP API and upload page locally",
         description="Serve the same API as the AWS Lambda on this machine, with an upload page at / and the API "
-                    "docs at /docs. Data goes to the filesystem store in ./facedetect-data unless told otherwise. "
+                    "docs at /docs. Data goes to the filesystem store in the per-user data directory unless told "
+                    "otherwise (--data-dir, FACEDETECT_DATA_DIR). "
                     "Ctrl-C finishes the requests in flight, then exits.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", default="8000", help="port, 1-65535; 0 picks a free one (default 8000)")

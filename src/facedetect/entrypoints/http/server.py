@@ -1,7 +1,7 @@
 """``facedetect serve``: the Lambda's HTTP API, the upload page and the API docs on this machine.
 
 The service is bootstrapped once, at start-up, from the settings (default: the filesystem
-backend in ``./facedetect-data``); the REST app is the very one the Lambda function uses
+backend in the per-user data directory); the REST app is the very one the Lambda function uses
 (:func:`facedetect.entrypoints.rest.create_app`), reached through an API Gateway proxy event
 for each request (:mod:`~facedetect.entrypoints.http.proxy`). waitress serves it with a pool
 of worker threads (detection releases the GIL, so they run in parallel); Ctrl-C or SIGTERM
