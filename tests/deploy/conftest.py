@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import urllib.request
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,19 +105,6 @@ def build_artifact(needs_pypi: None, python312: str,
 def rebuilt_x86_64(needs_pypi: None, python312: str, tmp_path_factory: pytest.TempPathFactory) -> BuiltArtifact:
     """A second, independent x86_64 build of the same tree, into another directory."""
     return _build(tmp_path_factory.mktemp("lambda-x86_64-again") / "elsewhere.zip", "x86_64", python312)
-
-
-def unzip(artifact: Path, task_root: Path) -> Path:
-    """``artifact`` unzipped into the empty directory ``task_root``, as Lambda's /var/task."""
-    task_root.mkdir(parents=True, exist_ok=True)
-    assert not any(task_root.iterdir())
-    with zipfile.ZipFile(artifact) as archive:
-        archive.extractall(task_root)
-    return task_root
-
-
-#: The boto3 of the newest runtime, and the 1.34 line (botocore 1.34.x) older python3.12 runtimes carry.
-BOTO3_SPECS = ("boto3", "boto3<1.35")
 
 
 @pytest.fixture(scope="session")

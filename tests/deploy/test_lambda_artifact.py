@@ -25,8 +25,8 @@ from typing import Any
 
 import boto3
 import pytest
+from artifact_support import BOTO3_SPECS, unzip
 from cfn_template import REPO_ROOT, Stack, load_template
-from conftest import BOTO3_SPECS, unzip
 
 pytestmark = pytest.mark.slow
 
