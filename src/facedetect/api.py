@@ -45,7 +45,8 @@ def detect_faces(
         Encoded image bytes, a path to an image file, or a BGR ``uint8`` array as
         ``cv2.imread`` returns (a 2-D array is taken as grey).
     detector
-        ``"haar"`` (default, the reference system's detector) or ``"yunet"``.
+        ``"haar"`` (default, the reference system's detector), ``"haar-multi"`` (several cascades,
+        more accurate) or ``"yunet"`` (a neural model, far more accurate).
     yunet_model
         Path of the YuNet ``.onnx`` model for ``detector="yunet"``; default: the model
         ``facedetect models download yunet`` cached.

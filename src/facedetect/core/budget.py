@@ -24,8 +24,9 @@ from typing import Any
 
 #: The window of OpenCV's frontal-face cascades, pixels.
 HAAR_WINDOW = (24, 24)
-#: Default work budget, pyramid megapixels: the default Haar options reach it at 6.2 megapixels
-#: (3000x2000 is 34.9), so every image up to that size is detected at full resolution, as the seed does.
+#: Default work budget, pyramid megapixels: with the default Haar options every image up to 5.75
+#: megapixels, whatever its shape, fits (about 6.5 MP for 4:3 and 3:2 photos; 3000x2000 costs 43.7),
+#: so it is detected at full resolution, as the seed does.
 DEFAULT_WORK_BUDGET_MP = 48.0
 #: YuNet's work per input pixel in pyramid pixels: its activations take ~72 MB per input megapixel,
 #: about 9x the ~8 bytes a Haar buffer pixel takes (measured: docs/benchmarks.md, bounded work).

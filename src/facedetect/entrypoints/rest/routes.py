@@ -106,10 +106,10 @@ def register_routes(app: FaceDetectApp) -> None:
     app.post("/redact", operation_id="redactFaces", enable_validation=True, tags=["detection"],
              summary="The image with every face hidden, in the format sent",
              description="Detects as POST /faces does (same body rules and options), then answers the image "
-                          "with each face box (plus a margin of at most 25 %) blurred, pixelated or filled; every "
-                          "other pixel is unchanged (lossless formats) and JPEG keeps its quantisation tables. "
-                          "X-Faces-Redacted carries the number of faces hidden. Nothing is stored unless "
-                          "store=true.",
+                          "with each face box (widened by 10 % of its size on each side) blurred, pixelated or "
+                          "filled; every other pixel is unchanged (lossless formats) and JPEG keeps its "
+                          "quantisation tables. X-Faces-Redacted carries the number of faces hidden. Nothing is "
+                          "stored unless store=true.",
              responses={200: {"description": "The redacted image.",
                                "headers": {"X-Faces-Redacted": {"description": "Faces hidden.",
                                                                 "schema": {"type": "integer"}}},
