@@ -31,6 +31,7 @@ from facedetect.entrypoints.rest.schemas import (
 from facedetect.errors import DetectionNotFound
 
 if TYPE_CHECKING:
+    from facedetect.core.domain import Detection
     from facedetect.entrypoints.rest.app import FaceDetectApp
 
 #: Lifetime of the presigned image URLs, seconds.
@@ -62,6 +63,15 @@ _READ_ERRORS = error_responses(404, 500, 503)
 def register_routes(app: FaceDetectApp) -> None:
     """Add every route of the API to ``app``."""
 
+    def detect_body(options: dict[str, Any], *, store: bool) -> tuple[bytes, Detection]:
+        """The request's image and its detection with the request's detector options, within its time."""
+        service = app.service
+        detector = app.detectors.for_request(service.detector, options)
+        image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
+        detection = service.detect(image, store=store, detector=detector, time_left_s=app.time_left_s())
+        app.observer.detected(detection)
+        return image, detection
+
     @app.post("/", operation_id="detectFacesReference", enable_validation=True, tags=["detection"],
               summary="Detect faces (the reference system's path)",
               description="Same as POST /faces; kept so clients of the reference system work unchanged.",
@@ -76,13 +86,9 @@ def register_routes(app: FaceDetectApp) -> None:
     def detect(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
                max_dimension: MaxDimension = None, store: Store = True, small_faces: SmallFaces = None,
                ) -> Response[Any]:
-        service = app.service
         options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
                    "max_dimension": max_dimension, "small_faces": small_faces}
-        detector = app.detectors.for_request(service.detector, options)
-        image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
-        detection = service.detect(image, store=store, detector=detector, time_left_s=app.time_left_s())
-        app.observer.detected(detection)
+        _, detection = detect_body(options, store=store)
         return _json({"faces": reference_faces(detection), "detection": detection_to_json(detection)})
 
     def redact(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
@@ -91,14 +97,10 @@ def register_routes(app: FaceDetectApp) -> None:
                ) -> Response[Any]:
         from facedetect.redaction import redact_faces
 
-        service = app.service
         options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
                    "max_dimension": max_dimension, "small_faces": small_faces}
-        detector = app.detectors.for_request(service.detector, options)
-        image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
-        detection = service.detect(image, store=store, detector=detector)
-        app.observer.detected(detection)
-        redacted = redact_faces(image, detection.faces, style=style, limits=service.limits)
+        image, detection = detect_body(options, store=store)
+        redacted = redact_faces(image, detection.faces, style=style, limits=app.service.limits)
         return Response(status_code=200, content_type=redacted.media_type, body=redacted.data,
                         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
                                  "X-Faces-Redacted": str(len(redacted.faces))})
