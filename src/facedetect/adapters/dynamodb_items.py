@@ -8,9 +8,8 @@ Two kinds of item share the table, told apart by ``item_type``:
 * **detection** (one per detection, the commit marker), ``face_id = "detection#<id>"``: the
   whole detection as a versioned record (:mod:`facedetect.adapters.records`) in JSON in
   ``detection_json`` (zlib-compressed into the binary ``detection_json_zlib`` when large), its
-  schema version in ``schema`` (absent on items written before versions), plus
-  ``detection_id, image_id, created_at,
-  face_count, detector, media_type, image_width, image_height`` and the listing keys
+  schema version in ``schema`` (absent on items written before versions), plus ``detection_id,
+  image_id, created_at, face_count, detector, media_type, image_width, image_height`` and the listing keys
   ``list_pk = "detection"`` and ``list_sk = "<created_at UTC, microseconds>Z#<id>"``.
 
 ``image_id`` is the image's key in the bucket (``<sha256>.<ext>``). Numbers are DynamoDB
