@@ -51,7 +51,7 @@ def test_detection_round_trip_survives_a_restart(tmp_path: Path) -> None:
     assert reopened.list().items == [detection]
     assert FilesystemImageStore(tmp_path).get("k.jpg") == b"\xff\xd8\xffdata"
     stored = json.loads((tmp_path / "detections" / f"{detection.id}.json").read_text())
-    assert stored["faces"][0]["x2"] == 40 and stored["image_key"] == detection.image_key
+    assert stored["schema"] == 1 and stored["faces"][0]["box"] == [10, 20, 30, 40]  # the stored record
 
 
 def test_listing_skips_half_written_files(tmp_path: Path) -> None:

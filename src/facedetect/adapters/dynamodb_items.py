@@ -6,9 +6,10 @@ Two kinds of item share the table, told apart by ``item_type``:
   ``face_id, image_id, x1, y1, x2, y2`` that existing consumers read, plus ``detection_id``,
   ``face_index``, ``width``, ``height`` (of the box), ``confidence`` and ``created_at``.
 * **detection** (one per detection, the commit marker), ``face_id = "detection#<id>"``: the
-  whole detection as JSON in ``detection_json`` (zlib-compressed into the binary
-  ``detection_json_zlib`` when large), plus ``detection_id, image_id, created_at,
-  face_count, detector, media_type, image_width, image_height`` and the listing keys
+  whole detection as a versioned record (:mod:`facedetect.adapters.records`) in JSON in
+  ``detection_json`` (zlib-compressed into the binary ``detection_json_zlib`` when large), its
+  schema version in ``schema`` (absent on items written before versions), plus ``detection_id,
+  image_id, created_at, face_count, detector, media_type, image_width, image_height`` and the listing keys
   ``list_pk = "detection"`` and ``list_sk = "<created_at UTC, microseconds>Z#<id>"``.
 
 ``image_id`` is the image's key in the bucket (``<sha256>.<ext>``). Numbers are DynamoDB
@@ -27,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeSerializer
 
+from facedetect.adapters.records import SCHEMA, check_schema, detection_from_record, detection_to_record
 from facedetect.core.domain import Detection
 from facedetect.core.paging import decode_cursor, encode_cursor
-from facedetect.core.serialization import detection_from_json, detection_to_json
 from facedetect.errors import InvalidInput, StorageError
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ DETECTION_PREFIX = "detection#"
 LIST_PK = "list_pk"
 LIST_SK = "list_sk"
 LIST_PK_VALUE = "detection"
+SCHEMA_ATTR = "schema"
 JSON_ATTR = "detection_json"
 ZJSON_ATTR = "detection_json_zlib"
 COMPRESS_ABOVE_BYTES = 64_000  # items are capped at 400 KB; compress long face lists well before that
@@ -97,10 +99,11 @@ def face_items(detection: Detection) -> list[Item]:
 
 
 def detection_item(detection: Detection) -> Item:
-    """The detection item (commit marker) holding the whole detection as JSON."""
-    body = json.dumps(detection_to_json(detection), separators=(",", ":"))
+    """The detection item (commit marker) holding the whole detection as a versioned JSON record."""
+    body = json.dumps(detection_to_record(detection), separators=(",", ":"))
     values: dict[str, Any] = {
-        KEY: f"{DETECTION_PREFIX}{detection.id}", "item_type": "detection", "detection_id": detection.id,
+        KEY: f"{DETECTION_PREFIX}{detection.id}", "item_type": "detection", SCHEMA_ATTR: SCHEMA,
+        "detection_id": detection.id,
         "image_id": detection.image_key, "created_at": detection.created_at.isoformat(),
         "face_count": len(detection.faces), "detector": detection.detector,
         "media_type": detection.media_type, "image_width": detection.width, "image_height": detection.height,
@@ -114,13 +117,19 @@ def detection_item(detection: Detection) -> Item:
 
 
 def detection_from_item(item: Item, *, table: str) -> Detection:
-    """Rebuild a detection from its item; ``StorageError`` if the item is corrupt."""
+    """Rebuild a detection from its item; ``StorageError`` if the item is corrupt or of an unknown schema."""
+    where = f"{item.get(KEY, {}).get('S', '?')!r} in DynamoDB table {table!r}"
+    try:
+        version = int(item[SCHEMA_ATTR]["N"]) if SCHEMA_ATTR in item else 0
+    except (KeyError, ValueError, TypeError):
+        raise StorageError(detail=f"The stored detection {where} is corrupt (schema attribute).") from None
+    check_schema(version, where=where)  # before the body: a later layout may keep it elsewhere
     try:
         body = item[JSON_ATTR]["S"] if JSON_ATTR in item else zlib.decompress(item[ZJSON_ATTR]["B"]).decode()
-        return detection_from_json(json.loads(body))
+        record = json.loads(body)
     except (KeyError, ValueError, TypeError, zlib.error):
-        name = item.get(KEY, {}).get("S", "?")
-        raise StorageError(detail=f"DynamoDB table {table!r}: the stored detection {name!r} is corrupt.") from None
+        raise StorageError(detail=f"The stored detection {where} is corrupt.") from None
+    return detection_from_record(record, where=where)
 
 
 def face_count(item: Item) -> int:

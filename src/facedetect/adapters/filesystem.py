@@ -3,7 +3,7 @@
 Layout::
 
     DATA_DIR/images/<sha256>.<ext>        the image bytes
-    DATA_DIR/detections/<id>.json         one detection, as facedetect.core.serialization writes it
+    DATA_DIR/detections/<id>.json         one detection, a versioned record of facedetect.adapters.records
 
 Every file is written to a temporary name in the same directory and then hard-linked into
 place. ``link`` is atomic and refuses to overwrite, so a reader never sees a partial file,
@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from facedetect.adapters.records import detection_from_record, detection_to_record
 from facedetect.core.domain import Detection
 from facedetect.core.paging import paginate
 from facedetect.core.ports import Page
-from facedetect.core.serialization import detection_from_json, detection_to_json
 from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput, StorageError
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
@@ -137,7 +137,7 @@ class FilesystemDetectionRepository(_DataDir):
         return self.path / f"{_check_key(detection_id, 'Detection id')}.json"
 
     def add(self, detection: Detection) -> bool:
-        body = json.dumps(detection_to_json(detection), separators=(",", ":")).encode()
+        body = json.dumps(detection_to_record(detection), separators=(",", ":")).encode()
         return _write_once(self._file(detection.id), body)
 
     def get(self, detection_id: str) -> Detection:
@@ -148,9 +148,10 @@ class FilesystemDetectionRepository(_DataDir):
         except OSError as exc:
             raise StorageError(detail=f"Could not read {self._file(detection_id)}: {exc.strerror}.") from None
         try:
-            return detection_from_json(json.loads(raw))
-        except (ValueError, KeyError, TypeError):
+            record = json.loads(raw)
+        except ValueError:
             raise StorageError(detail=f"The stored detection {self._file(detection_id)} is corrupt.") from None
+        return detection_from_record(record, where=str(self._file(detection_id)))
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
         found = []

@@ -1,4 +1,4 @@
-"""JSON forms of the domain values, shared by every store and entrypoint.
+"""JSON forms of the domain values for answers: the REST API and the CLI (storage uses adapters/records.py).
 
 A face's JSON carries the reference system's ``x1, y1, x2, y2`` (what existing clients
 read), the box as ``x, y, width, height``, the box as ratios of the image size, the
