@@ -133,6 +133,35 @@ def test_a_waiting_upload_gets_the_slot_a_finished_one_frees():
     assert gate.counts() == (0, 0)
 
 
+
+def test_an_upload_arriving_as_a_slot_frees_is_not_refused():
+    """The moment between a slot freeing and the woken waiter taking it: a new upload may queue."""
+    gate = AdmissionGate(slots=1, waiting=1, wait_seconds=300)
+    first = gate.slot()
+    first.__enter__()
+    inside, leave = threading.Event(), threading.Event()
+
+    def wait_then_hold() -> None:
+        with gate.slot():
+            inside.set()
+            leave.wait(300)
+
+    waiter = threading.Thread(target=wait_then_hold)
+    waiter.start()
+    deadline = time.monotonic() + 300
+    while gate.counts() != (1, 1):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with gate._changed:  # the woken waiter cannot run until this block ends (the lock is re-entrant)
+        first.__exit__(None, None, None)  # the slot frees; the waiter still counts as queued
+        arriving = gate.slot()
+        arriving.__enter__()  # before the fix: "503, the queue is full", with a slot free
+    arriving.__exit__(None, None, None)
+    assert inside.wait(300), "the waiter gets the slot after the newcomer"
+    leave.set()
+    waiter.join(300)
+    assert gate.counts() == (0, 0)
+
 @pytest.mark.parametrize(("slots", "threads", "expected"), [
     (4, None, (12, 4, 4)), (2, 4, (4, 2, 0)), (8, 4, (4, 3, 0)), (1, 1, (1, 1, 0)), (2, 30, (30, 2, 24)),
 ])

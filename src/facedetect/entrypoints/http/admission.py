@@ -124,7 +124,9 @@ class AdmissionGate:
                 logger.info("upload admitted: %d of %d detection slots busy, %d waiting",
                             self._running, self.slots, self._queued)
                 return
-            if self._queued >= self.waiting:
+            # Waiters that a freed slot has just woken still count as queued until they run: compare
+            # the total, so a request arriving in that moment is not refused while a slot is free.
+            if self._running + self._queued >= self.slots + self.waiting:
                 logger.warning("upload refused (503): %d of %d detection slots busy, %d waiting",
                                self._running, self.slots, self._queued)
                 raise ServerBusy(self.retry_after_seconds)
