@@ -75,3 +75,22 @@ def test_small_faces_respects_max_dimension(yunet_model: Path) -> None:
 @pytest.mark.parametrize("value", [False, None])
 def test_small_faces_off_is_the_plain_detector(yunet_model: Path, value: bool | None) -> None:
     assert isinstance(create_detector("yunet", yunet_model=str(yunet_model), small_faces=value), YuNetDetector)
+
+
+class FixedFaces:
+    """A stand-in detector that answers the same faces for any image."""
+
+    def __init__(self, faces: list[Face]) -> None:
+        self.faces = faces
+        self.parameters = {"max_dimension": None}
+
+    def detect(self, image: np.ndarray, *, scale: float = 1.0) -> list[Face]:
+        return list(self.faces)
+
+
+def test_only_the_upscaled_pass_s_small_faces_are_kept() -> None:
+    # The fine pass sees the image 1.5x larger: 270 px there is a 180 px face, 330 px a 220 px one.
+    fine = FixedFaces([face(0, 0, 270, 0.9), face(600, 0, 330, 0.95)])
+    detector = SmallFacesYuNet(FixedFaces([]), fine)  # type: ignore[arg-type]
+    found = detector.detect(np.zeros((400, 800, 3), np.uint8))
+    assert [f.box.to_xyxy() for f in found] == [(0, 0, 180, 180)]
