@@ -70,10 +70,10 @@ def test_reads_answer_promptly_while_four_costly_uploads_run(tmp_path: Path):
         assert len(freed_meanwhile) < SLOTS, "the detections ended before the reads: nothing was shown"
         for client in clients:
             client.join(timeout=60)
-        if not any("upload refused (503)" in line for line in seen):  # the uploads that found no slot gave up
-            seen += server.wait_for_log("upload refused (503)")
-        while sum("detection slot freed" in line for line in seen) < SLOTS:
-            seen += server.wait_for_log("detection slot freed")
+        # Every upload ends in the log: refused (no slot came free in time) or detected (its slot freed).
+        # Which of the two depends on how fast the machine detects; that every one ends does not.
+        while sum("upload refused (503)" in line or "detection slot freed" in line for line in seen) < len(bodies):
+            seen += server.wait_for_log("")  # the next log line, whatever it says
         # Both detections have ended; the idle server must not keep their memory.
         deadline = time.monotonic() + RSS_SETTLE_S
         while (idle_mb := resident_mb(server.process.pid)) > IDLE_RSS_BOUND_MB and time.monotonic() < deadline:

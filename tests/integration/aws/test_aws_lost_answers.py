@@ -219,7 +219,7 @@ def test_random_faults_under_16_concurrent_clients(server: Aws) -> None:
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = [a for batch in pool.map(client, range(16)) for a in batch]
 
-    assert faults.failed and unavailable, "the faults never fired"
+    assert faults.failed, "the faults never fired"  # (whether a POST ran out of attempts depends on the interleaving)
     keys = {f"{hashlib.sha256(image).hexdigest()}.png": image for image in images}
     committed = assert_storage_rule(server, keys)
     by_image = {}
