@@ -49,8 +49,10 @@ def resident_mb(pid: int) -> float:
 def test_reads_answer_promptly_while_four_costly_uploads_run(tmp_path: Path):
     scene = imagegen.composite([(0, 0, 1.0), (1500, 800, 2.0)], size=(4000, 6000))  # 24 MP
     bodies = [imagegen.jpeg(scene, quality=q) for q in (84, 85, 86, 87)]  # distinct bytes: four detections
+    # A work budget three times the default keeps each detection busy for a few seconds even on a fast
+    # machine, so the reads below surely overlap them.
     with serve_process("--backend", "memory", "--detections", str(SLOTS), "--upload-wait", "2",
-                       cwd=tmp_path) as server:
+                       cwd=tmp_path, env={"FACEDETECT_WORK_BUDGET_MP": "150"}) as server:
         clients = [threading.Thread(target=give_up_after, args=(server.host, server.port, body, CLIENT_PATIENCE_S))
                    for body in bodies]
         for client in clients:
