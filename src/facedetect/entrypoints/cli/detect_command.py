@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from facedetect.entrypoints.cli.inputs import Input, Skipped, expand
-from facedetect.entrypoints.cli.options import add_detector_options, add_storage_options, overrides
+from facedetect.entrypoints.cli.options import (
+    add_detector_options,
+    add_storage_options,
+    add_workers_option,
+    overrides,
+    worker_count,
+)
 
 PROGRESS_MIN_FILES = 10
 
@@ -29,8 +34,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-store", action="store_true", help="only detect; keep neither image nor result")
     parser.add_argument("--annotate", metavar="DIR", type=Path,
                         help="write a copy of each image with the boxes drawn into DIR")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="images processed at once (default: the number of cores)")
+    add_workers_option(parser)
     add_detector_options(parser)
     add_storage_options(parser)
     parser.set_defaults(func=run)
@@ -47,11 +51,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = list(expand(args.paths, skipped))
     if (summary := skipped.summary()) is not None:
         print(summary, file=sys.stderr)
-    workers = max(1, min(args.workers, len(inputs)))
-    if workers > 1:
-        import cv2
-
-        cv2.setNumThreads(1)  # parallelism comes from whole images, not from inside one detection
+    workers = worker_count(args.workers, len(inputs))
     from facedetect.entrypoints.cli.progress import image_progress
 
     annotated: set[Path] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from typing import Any
 
@@ -21,6 +22,22 @@ def add_storage_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--s3-bucket", metavar="NAME", help="S3 bucket of the aws backend")
     group.add_argument("--dynamodb-table", metavar="NAME", help="DynamoDB table of the aws backend (default: faces)")
     group.add_argument("--aws-endpoint-url", metavar="URL", help="custom AWS endpoint (moto, LocalStack)")
+
+
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
+    """``--workers N``: images processed at once."""
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="images processed at once (default: the number of cores)")
+
+
+def worker_count(requested: int, images: int) -> int:
+    """Workers for ``images`` images; with more than one, OpenCV runs single-threaded in each."""
+    workers = max(1, min(requested, images))
+    if workers > 1:
+        import cv2
+
+        cv2.setNumThreads(1)  # parallelism comes from whole images, not from inside one detection
+    return workers
 
 
 def add_detector_options(parser: argparse.ArgumentParser) -> None:

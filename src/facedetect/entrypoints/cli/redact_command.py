@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from facedetect.entrypoints.cli.options import add_detector_options, add_storage_options, overrides
+from facedetect.entrypoints.cli.options import (
+    add_detector_options,
+    add_storage_options,
+    add_workers_option,
+    overrides,
+    worker_count,
+)
 
 _STYLES = ("blur", "pixelate", "fill")  # facedetect.redaction.STYLES, without importing it for --help
 
@@ -28,8 +33,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--style", choices=_STYLES, default="blur", help="how faces are hidden (default: blur)")
     parser.add_argument("--store", action="store_true",
                         help="also keep the original image and the detection (default: keep nothing)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="images processed at once (default: the number of cores)")
+    add_workers_option(parser)
     add_detector_options(parser)
     add_storage_options(parser)
     parser.set_defaults(func=run)
@@ -49,11 +53,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = list(expand(args.paths, skipped))
     if (summary := skipped.summary()) is not None:
         print(summary, file=sys.stderr)
-    workers = max(1, min(args.workers, len(inputs)))
-    if workers > 1:
-        import cv2
-
-        cv2.setNumThreads(1)
+    workers = worker_count(args.workers, len(inputs))
     failures = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="redact") as pool:
         results = pool.map(lambda item: _redact_one(service, item.path, item.root, args), inputs)
