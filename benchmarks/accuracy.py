@@ -34,7 +34,7 @@ from _common import (
 )
 
 from facedetect import detect_faces
-from facedetect.core.imaging import decode
+from facedetect.domain.imaging import decode
 
 Pred = list[list[float]]
 BASELINE = "raw-opencv"

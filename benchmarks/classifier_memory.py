@@ -10,10 +10,10 @@ content, so the images are flat grey (fast to scan). Strategies:
 * ``per-thread, recreated after large``: the same, dropped after an image whose pyramid is
   estimated above ``KEEP_BYTES``; ``+ malloc_trim`` also asks glibc to return freed pages;
 * ``shared pool of 2, kept``: two classifiers lent to the threads in turn, never dropped;
-* ``facedetect pool``: :class:`facedetect.detection.haar.HaarCascadeDetector` as built;
+* ``facedetect pool``: :class:`facedetect.detectors.haar.HaarCascadeDetector` as built;
 * ``no detection``: the floor, a child that loads one classifier and detects nothing;
 * with ``--yunet``: ``yunet per-thread, kept``, one ``cv2.FaceDetectorYN`` per thread, kept
-  (facedetect before the pool), and ``facedetect yunet``, :class:`facedetect.detection.yunet.YuNetDetector`
+  (facedetect before the pool), and ``facedetect yunet``, :class:`facedetect.detectors.yunet.YuNetDetector`
   as built (networks lent from the same pool). The images are then 3-channel.
 
 Part 2, time (this process): loading a classifier vs a detection, and a detection with a kept
@@ -61,8 +61,8 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
     import cv2
     import numpy as np
 
-    from facedetect.detection.classifiers import KEEP_BYTES, pyramid_buffer_bytes, return_freed_memory
-    from facedetect.detection.haar import HaarCascadeDetector
+    from facedetect.detectors.classifiers import KEEP_BYTES, pyramid_buffer_bytes, return_freed_memory
+    from facedetect.detectors.haar import HaarCascadeDetector
 
     path = cv2.data.haarcascades + CASCADE  # type: ignore[attr-defined]
     image = np.full((height, width, 3) if "yunet" in strategy else (height, width), 128, np.uint8)
@@ -73,7 +73,7 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
         pool.put(cv2.CascadeClassifier(path))
     detector = HaarCascadeDetector()
     if strategy == YUNET:
-        from facedetect.detection.yunet import YuNetDetector
+        from facedetect.detectors.yunet import YuNetDetector
 
         yunet = YuNetDetector(YUNET_MODEL)
     # A worker that fails breaks the barriers (timeout) instead of hanging the parent.
@@ -139,7 +139,7 @@ def measure_time(repeats: int) -> dict[str, Any]:
     sys.path.insert(0, str(REPO / "tests"))
     from imagegen import composite
 
-    from facedetect.detection.classifiers import KEEP_BYTES, pyramid_buffer_bytes
+    from facedetect.detectors.classifiers import KEEP_BYTES, pyramid_buffer_bytes
 
     path = cv2.data.haarcascades + CASCADE  # type: ignore[attr-defined]
     loads = []

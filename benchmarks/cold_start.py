@@ -35,7 +35,7 @@ from typing import Any
 
 from _common import REPO, RESULTS, print_table, ratio_summary, rotated, wait_for_quiet, write_result
 
-from facedetect.deploy.bytecode import find_interpreter
+from facedetect_deploy.bytecode import find_interpreter
 
 VARIANTS = ("with-pyc", "source-only")
 EVENT = REPO / "tests" / "events" / "post_root_jpeg.json"

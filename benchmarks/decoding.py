@@ -23,7 +23,7 @@ from _common import machine, print_table, rotated, timed, wider_files, write_res
 from memory import make_jpeg
 from PIL import Image, ImageOps
 
-from facedetect.core.imaging import decode
+from facedetect.domain.imaging import decode
 
 
 def pillow_steps(data: bytes) -> dict[str, float]:

@@ -23,10 +23,10 @@ import cv2
 import numpy as np
 from _common import SCORER, WIDER, YUNET_MODEL, load_module, load_truth, machine, print_table, timed, write_result
 
-from facedetect.core.budget import scaled_size
-from facedetect.core.imaging import decode
-from facedetect.core.ports import FaceDetector
-from facedetect.detection import create_detector
+from facedetect.detectors import create_detector
+from facedetect.domain.budget import scaled_size
+from facedetect.domain.imaging import decode
+from facedetect.domain.ports import FaceDetector
 
 Pred = list[list[float]]
 

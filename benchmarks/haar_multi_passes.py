@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 from _common import WIDER, load_truth, machine, print_table, rotated, write_result
 
-from facedetect.detection.haar_multi import PASSES, MultiCascadeDetector
+from facedetect.detectors.haar_multi import PASSES, MultiCascadeDetector
 
 SEED = "seed: default cascade, 1.1, 5 neighbours"
 

@@ -45,7 +45,7 @@ CASES = {
         " for _ in range(8)]\nfaces = 0\n"
     ),
     "facedetect decode only": _READ + (
-        "from facedetect.core.imaging import decode\npixels = decode(data).pixels\nfaces = 0\n"),
+        "from facedetect.domain.imaging import decode\npixels = decode(data).pixels\nfaces = 0\n"),
     "decode as before 2b30106 (decoding.py)": _READ + (
         f"sys.path.insert(0, {str(REPO / 'benchmarks')!r})\n"
         "from decoding import previous_decode\npixels = previous_decode(data)\nfaces = 0\n"),

@@ -25,10 +25,10 @@ from memory import make_jpeg
 from facedetect.adapters.local_inbox import LocalUploadInbox
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.adapters.memory_uploads import InMemoryUploadRepository
-from facedetect.core.imaging import ImageLimits
-from facedetect.core.service import FaceDetectionService
-from facedetect.core.uploads import UploadService
-from facedetect.detection import create_detector
+from facedetect.detectors import create_detector
+from facedetect.domain.imaging import ImageLimits
+from facedetect.service.detections import FaceDetectionService
+from facedetect.service.uploads import UploadService
 
 SIZES = ((4000, 3000), (6000, 4000))
 

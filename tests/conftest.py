@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from facedetect.detection.haar import HaarCascadeDetector  # cheap: OpenCV loads on first use
+from facedetect.detectors.haar import HaarCascadeDetector  # cheap: OpenCV loads on first use
 
 # Two cores shared with other jobs: no per-example deadline, and image strategies are slow-ish.
 settings.register_profile(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
 from facedetect.errors import (
     DetectionNotFound,
     FaceDetectError,
@@ -25,19 +25,18 @@ from facedetect.errors import (
 )
 
 if TYPE_CHECKING:
-    from facedetect.api import detect_faces
     from facedetect.composition import bootstrap
-    from facedetect.core.service import FaceDetectionService
-    from facedetect.redaction import redact
+    from facedetect.library import detect_faces, redact
+    from facedetect.service.detections import FaceDetectionService
     from facedetect.settings import Settings
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "detect_faces": "facedetect.api",
-    "redact": "facedetect.redaction",
+    "detect_faces": "facedetect.library",
+    "redact": "facedetect.library",
     "bootstrap": "facedetect.composition",
-    "FaceDetectionService": "facedetect.core.service",
+    "FaceDetectionService": "facedetect.service.detections",
     "Settings": "facedetect.settings",
 }
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from facedetect.core.imaging import ImageLimits
-from facedetect.core.ports import DetectionRepository, ImageStore, UploadRepository
-from facedetect.core.service import FaceDetectionService
-from facedetect.core.uploads import DetectorFor, UploadService
-from facedetect.detection import create_detector
+from facedetect.detectors import create_detector
+from facedetect.domain.imaging import ImageLimits
+from facedetect.domain.ports import DetectionRepository, ImageStore, UploadRepository
 from facedetect.errors import ConfigurationError
+from facedetect.service.detections import FaceDetectionService
+from facedetect.service.uploads import DetectorFor, UploadService
 from facedetect.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-    from facedetect.adapters.s3 import S3ImageStore
+    from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+    from facedetect.adapters.aws.s3 import S3ImageStore
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,9 @@ def build_aws_stores(settings: Settings) -> tuple[S3ImageStore, DynamoDBDetectio
     if not settings.s3_bucket:
         raise ConfigurationError("Invalid configuration: FACEDETECT_S3_BUCKET is required when "
                                  "FACEDETECT_BACKEND=aws")
-    from facedetect.adapters.aws import dynamodb_client, s3_client, sdk_versions
-    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-    from facedetect.adapters.s3 import S3ImageStore, supports_conditional_put
+    from facedetect.adapters.aws.clients import dynamodb_client, s3_client, sdk_versions
+    from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+    from facedetect.adapters.aws.s3 import S3ImageStore, supports_conditional_put
 
     endpoint = settings.aws_endpoint_url or None
     s3 = s3_client(endpoint)
@@ -98,19 +98,19 @@ def build_upload_service(service: FaceDetectionService, *,
     server's signed URLs, processed in the background in this process, with records beside
     the detections (filesystem) or in memory.
     """
-    from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+    from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+    from facedetect.adapters.aws.s3 import S3ImageStore
     from facedetect.adapters.filesystem import FilesystemDetectionRepository
-    from facedetect.adapters.s3 import S3ImageStore
 
     images, detections = service.images, service.detections
     if isinstance(images, S3ImageStore) and isinstance(detections, DynamoDBDetectionRepository):
-        from facedetect.adapters.dynamodb_uploads import DynamoDBUploadRepository
-        from facedetect.adapters.s3_uploads import S3UploadInbox
+        from facedetect.adapters.aws.dynamodb.uploads import DynamoDBUploadRepository
+        from facedetect.adapters.aws.s3_uploads import S3UploadInbox
 
         return UploadService(service, DynamoDBUploadRepository(detections.table, client=detections.client),
                              S3UploadInbox(images.bucket, client=images.client), detector_for=detector_for)
     from facedetect.adapters.local_inbox import LocalUploadInbox
-    from facedetect.core.upload_worker import BackgroundUploads
+    from facedetect.service.upload_worker import BackgroundUploads
 
     records: UploadRepository
     if isinstance(detections, FilesystemDetectionRepository):

@@ -12,10 +12,10 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from facedetect.core.budget import DEFAULT_WORK_BUDGET_MP
-from facedetect.core.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from facedetect.detectors.models import find_model
+from facedetect.domain.budget import DEFAULT_WORK_BUDGET_MP
+from facedetect.domain.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from facedetect.errors import ConfigurationError
-from facedetect.models import find_model
 from facedetect.userdirs import default_data_dir
 
 Backend = Literal["memory", "filesystem", "aws"]
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         return self
 
     def detector_options(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`facedetect.detection.create_detector`."""
+        """Keyword arguments for :func:`facedetect.detectors.create_detector`."""
         if self.detector == "yunet":
             model = str(self.yunet_model) if self.yunet_model else None  # None: the cached model
             return {"yunet_model": model, "score_threshold": self.yunet_score_threshold,

@@ -75,7 +75,7 @@ def test_no_circle_among_the_imports_that_run() -> None:
     """Function-level imports count; imports under ``if TYPE_CHECKING:`` never run and do not."""
     graph = grimp.build_graph("facedetect", exclude_type_checking_imports=True, cache_dir=None)
     # build_aws_stores imports the S3 adapter inside the function: such imports are in the graph
-    assert graph.direct_import_exists(importer="facedetect.composition", imported="facedetect.adapters.s3")
+    assert graph.direct_import_exists(importer="facedetect.composition", imported="facedetect.adapters.aws.s3")
     assert circles(graph) == []
 
 

@@ -126,7 +126,7 @@ def lambda_transport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lambd
 @pytest.fixture(scope="module")
 def http_transport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpTransport]:
     from facedetect.composition import bootstrap
-    from facedetect.entrypoints.http.server import make_server
+    from facedetect.entrypoints.local_server.server import make_server
 
     data_dir = tmp_path_factory.mktemp("http-data")
     service = bootstrap(backend="filesystem", data_dir=data_dir, max_bytes=MAX_BYTES)

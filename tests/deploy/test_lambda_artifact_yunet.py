@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_lambda_artifact import _create_resources, _function_environment, _invoke
 
-from facedetect.models import BUNDLED_DIR_NAME, KNOWN_MODELS
+from facedetect.detectors.models import BUNDLED_DIR_NAME, KNOWN_MODELS
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from cfn_template import REPO_ROOT
 
-from facedetect.deploy import BuildError
-from facedetect.deploy import lambda_zip as lz
-from facedetect.deploy.prune import prune
-from facedetect.deploy.wheels import extra_requirements, platform_tags
+from facedetect_deploy import BuildError
+from facedetect_deploy import lambda_zip as lz
+from facedetect_deploy.prune import prune
+from facedetect_deploy.wheels import extra_requirements, platform_tags
 
 
 def _write(path: Path, data: bytes | str = b"x") -> Path:
@@ -179,7 +179,7 @@ def test_cli_parses_options_and_reports_a_failed_build(tmp_path: Path, capsys: p
 
 def test_cli_module_imports_only_argparse() -> None:
     code = ("import sys, facedetect.entrypoints.cli.build_lambda_command as m; "
-            "print(sorted(n for n in sys.modules if n.startswith('facedetect.deploy')))")
+            "print(sorted(n for n in sys.modules if n.startswith('facedetect_deploy')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert done.stdout.strip() == "[]"
 
@@ -244,7 +244,7 @@ def test_build_without_a_runtime_python_fails_before_any_work_and_says_what_to_d
 
 
 def test_bytecode_compiled_by_another_python_is_refused(tmp_path: Path) -> None:
-    from facedetect.deploy.bytecode import compile_tree
+    from facedetect_deploy.bytecode import compile_tree
 
     _write(tmp_path / "m.py", "x = 1\n")
     other = "3.11" if sys.version_info[:2] != (3, 11) else "3.10"
@@ -254,7 +254,7 @@ def test_bytecode_compiled_by_another_python_is_refused(tmp_path: Path) -> None:
 
 
 def test_sources_that_do_not_compile_are_reported_and_left_as_source(tmp_path: Path, python312: str) -> None:
-    from facedetect.deploy.bytecode import compile_tree
+    from facedetect_deploy.bytecode import compile_tree
 
     _write(tmp_path / "pkg" / "good.py", "x = 1\n")
     _write(tmp_path / "pkg" / "py2_example.py", "print 'hello'\n")
@@ -267,12 +267,12 @@ def test_sources_that_do_not_compile_are_reported_and_left_as_source(tmp_path: P
 def test_extra_files_are_added_and_bad_ones_refused_before_any_work(tmp_path: Path) -> None:
     model = _write(tmp_path / "model.onnx", b"ONNX" + bytes(50))
     lz.build_lambda_zip(tmp_path / "a.zip", arch="arm64", source=REPO_ROOT, bytecode=False,
-                        extra_files={"facedetect/models/yunet.onnx": model})
+                        extra_files={"facedetect/detectors/models/yunet.onnx": model})
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
-        assert archive.read("facedetect/models/yunet.onnx") == model.read_bytes()
+        assert archive.read("facedetect/detectors/models/yunet.onnx") == model.read_bytes()
         record = archive.read("facedetect-0.1.0.dist-info/RECORD").decode().splitlines()
     # Listed by the distribution that owns facedetect/, like every other file of the zip.
-    assert "facedetect/models/yunet.onnx,sha256=" in "\n".join(record)
+    assert "facedetect/detectors/models/yunet.onnx,sha256=" in "\n".join(record)
 
     for bad, message in (("/abs/x.onnx", "relative"), ("../x.onnx", "relative"), ("ok.onnx", "not a file")):
         local = model if message != "not a file" else tmp_path / "missing.onnx"
@@ -285,7 +285,7 @@ def test_extra_files_are_added_and_bad_ones_refused_before_any_work(tmp_path: Pa
 
 
 def test_record_rewrite_drops_missing_files_and_lists_bytecode(tmp_path: Path) -> None:
-    from facedetect.deploy.record import record_hash, rewrite_records
+    from facedetect_deploy.record import record_hash, rewrite_records
 
     _write(tmp_path / "pkg" / "a.py", "x = 1\n")
     pyc = _write(tmp_path / "pkg" / "__pycache__" / "a.cpython-312.pyc", b"\x00" * 20)

@@ -19,8 +19,8 @@ import pytest
 CHILD = textwrap.dedent("""
     import json, threading
     import numpy as np
-    from facedetect.detection.haar import HaarCascadeDetector
-    from facedetect.entrypoints.rest.detectors import DetectorCache
+    from facedetect.detectors.haar import HaarCascadeDetector
+    from facedetect.detectors.cache import DetectorCache
 
     def status(field):
         with open("/proc/self/status") as fh:
@@ -67,7 +67,7 @@ def test_idle_memory_after_four_large_detections_on_four_threads_drops_back():
 YUNET_CHILD = textwrap.dedent("""
     import json, sys, threading
     import numpy as np
-    from facedetect.detection.yunet import YuNetDetector
+    from facedetect.detectors.yunet import YuNetDetector
 
     def status(field):
         with open("/proc/self/status") as fh:

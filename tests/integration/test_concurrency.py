@@ -18,7 +18,7 @@ import imagegen
 
 from facedetect.adapters.filesystem import FilesystemImageStore
 from facedetect.composition import bootstrap
-from facedetect.core.serialization import detection_to_json
+from facedetect.entrypoints.rest.representation import detection_to_json
 
 THREADS = 8
 PER_THREAD = 50

@@ -10,11 +10,11 @@ import imagegen
 import pytest
 
 from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
-from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
-from facedetect.core.serialization import detection_to_json
-from facedetect.core.service import FaceDetectionService
-from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.detectors.haar import HaarCascadeDetector
+from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.entrypoints.rest.representation import detection_to_json
 from facedetect.errors import InvalidInput, StorageError
+from facedetect.service.detections import FaceDetectionService
 
 BAD_KEYS = ["../x", "/etc/passwd", "a/b", "", "..", ".hidden", "a\\b", "x\x00y", "k" * 201, "a..b", " space"]
 

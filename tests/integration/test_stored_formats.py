@@ -11,7 +11,7 @@ import pytest
 from support.stored_samples import SAMPLES, with_landmarks, without_faces
 
 from facedetect.adapters.filesystem import FilesystemDetectionRepository
-from facedetect.core.domain import Detection
+from facedetect.domain.model import Detection
 from facedetect.errors import StorageError
 
 V0_FILES = Path(__file__).resolve().parents[1] / "fixtures" / "stored" / "v0" / "filesystem"

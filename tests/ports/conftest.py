@@ -15,11 +15,11 @@ from moto import mock_aws
 from support.aws_resources import backend, create_bucket, create_reference_table
 from support.fake_aws import use_fake_aws_env
 
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
 from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
-from facedetect.adapters.s3 import S3ImageStore
-from facedetect.core.ports import DetectionRepository, ImageStore
+from facedetect.domain.ports import DetectionRepository, ImageStore
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from support.detections import T0, make_detection
 
-from facedetect.core.domain import Detection
-from facedetect.core.ports import DetectionRepository
+from facedetect.domain.model import Detection
+from facedetect.domain.ports import DetectionRepository
 from facedetect.errors import DetectionNotFound, InvalidInput
 
 

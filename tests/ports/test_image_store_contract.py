@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from facedetect.core.ports import ImageStore
+from facedetect.domain.ports import ImageStore
 from facedetect.errors import ImageNotFound, InvalidInput
 
 DATA = b"\xff\xd8\xff\xe0 not really a jpeg, but bytes are bytes"

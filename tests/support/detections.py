@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
-from facedetect.core.domain import BoundingBox, Detection, Face
+from facedetect.domain.model import BoundingBox, Detection, Face
 from facedetect.errors import StorageError, StorageUnavailable
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from facedetect.core.domain import BoundingBox, Face
+from facedetect.domain.model import BoundingBox, Face
 
 
 def iou(a: BoundingBox, b: BoundingBox) -> float:

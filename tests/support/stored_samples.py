@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
 
 
 def with_landmarks() -> Detection:

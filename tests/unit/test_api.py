@@ -14,7 +14,7 @@ from support.geometry import raw_xyxy, xyxy
 
 import facedetect
 from facedetect import detect_faces
-from facedetect.core.imaging import ImageLimits
+from facedetect.domain.imaging import ImageLimits
 from facedetect.errors import ImageTooLarge, InvalidImage, InvalidInput, UnsupportedImageFormat
 
 ASTRONAUT = imagegen.astronaut()

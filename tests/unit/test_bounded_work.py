@@ -12,13 +12,13 @@ from support.fakes import CountingDetector
 from support.geometry import iou, raw_xyxy, xyxy
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
-from facedetect.core.budget import MAX_FACES, work_mp
-from facedetect.core.domain import BoundingBox, Face
-from facedetect.core.imaging import decode, probe
-from facedetect.core.serialization import detection_from_json, detection_to_json
-from facedetect.core.service import FaceDetectionService, detection_id
-from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.detectors.haar import HaarCascadeDetector
+from facedetect.domain.budget import MAX_FACES, work_mp
+from facedetect.domain.imaging import decode, probe
+from facedetect.domain.model import BoundingBox, Face
+from facedetect.entrypoints.rest.representation import detection_from_json, detection_to_json
 from facedetect.errors import DetectionNotFound, NotEnoughTime
+from facedetect.service.detections import FaceDetectionService, detection_id
 
 DEFAULT_XML = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from facedetect.core.budget import (
+from facedetect.domain.budget import (
     CONSERVATIVE_SECONDS_PER_MP,
     DEFAULT_WORK_BUDGET_MP,
     WorkPlan,

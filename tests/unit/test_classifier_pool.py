@@ -16,18 +16,19 @@ import numpy as np
 import pytest
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
-from facedetect.core.service import FaceDetectionService
-from facedetect.detection import classifiers
-from facedetect.detection.classifiers import (
+from facedetect.detectors import classifiers
+from facedetect.detectors.classifiers import (
     KEEP_BYTES,
     ClassifierPool,
     IdleBudget,
     is_allocation_failure,
     pyramid_buffer_bytes,
 )
-from facedetect.detection.haar import HaarCascadeDetector
-from facedetect.entrypoints.rest import build_event, create_app
+from facedetect.detectors.haar import HaarCascadeDetector
+from facedetect.entrypoints.rest.app import create_app
+from facedetect.entrypoints.rest.events import build_event
 from facedetect.errors import DetectionResourcesExhausted
+from facedetect.service.detections import FaceDetectionService
 
 MiB = 2**20
 #: What OpenCV's allocator raises when ``malloc`` fails (``OutOfMemoryError`` in core/src/alloc.cpp).

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect.core.domain import BoundingBox, Detection
+from facedetect.domain.model import BoundingBox, Detection
 
 
 def test_clipped_rounds_to_pixels() -> None:

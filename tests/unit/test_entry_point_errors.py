@@ -10,8 +10,8 @@ import imagegen
 import pytest
 
 import facedetect
+from facedetect.detectors.models import KNOWN_MODELS, find_model
 from facedetect.errors import ConfigurationError, FaceDetectError, InvalidImage, InvalidInput
-from facedetect.models import KNOWN_MODELS, find_model
 from facedetect.settings import load_settings
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import imagegen
 import pytest
 
-from facedetect.core import formats
-from facedetect.core.imaging import ImageLimits, identify
+from facedetect.domain import formats
+from facedetect.domain.imaging import ImageLimits, identify
 from facedetect.errors import ImageTooLarge, InvalidImage, UnsupportedImageFormat
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from support.geometry import raw_xyxy, xyxy
 
-from facedetect.core.imaging import decode
-from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.detectors.haar import HaarCascadeDetector
+from facedetect.domain.imaging import decode
 from facedetect.errors import DetectorError, InvalidInput
 
 DEFAULT_XML = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")

@@ -9,9 +9,9 @@ import imagegen
 import pytest
 from support.geometry import iou
 
-from facedetect.core.domain import BoundingBox
-from facedetect.detection import create_detector
-from facedetect.detection.haar_multi import MultiCascadeDetector, suppress
+from facedetect.detectors import create_detector
+from facedetect.detectors.haar_multi import MultiCascadeDetector, suppress
+from facedetect.domain.model import BoundingBox
 from facedetect.errors import InvalidInput
 
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.geometry import iou
 
-from facedetect.core.domain import BoundingBox, Face
-from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.detectors.haar import HaarCascadeDetector
+from facedetect.domain.model import BoundingBox, Face
 
 HAAR = HaarCascadeDetector()
 LOOSE = HaarCascadeDetector(min_neighbors=0)  # many raw hits, including ones at the borders

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facedetect.core import formats
-from facedetect.core.imaging import ImageLimits, decode
+from facedetect.domain import formats
+from facedetect.domain.imaging import ImageLimits, decode
 from facedetect.errors import FaceDetectError, ImageTooLarge, InvalidImage, UnsupportedImageFormat
 
 SMALL = imagegen.astronaut()[100:220, 150:310]  # 120 x 160, not square

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from facedetect.core.imaging import DecodedImage, ImageLimits, decode
+from facedetect.domain.imaging import DecodedImage, ImageLimits, decode
 from facedetect.errors import ImageTooLarge, InvalidImage, UnsupportedImageFormat
 
 ALLOWED = (InvalidImage, UnsupportedImageFormat, ImageTooLarge)

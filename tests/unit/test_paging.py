@@ -1,4 +1,4 @@
-"""Newest-first paging (core/paging.py); the adapters' port promises are in tests/ports."""
+"""Newest-first paging (adapters/paging.py); the adapters' port promises are in tests/ports."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect.core.domain import Detection
-from facedetect.core.paging import MAX_PAGE_SIZE, decode_cursor, encode_cursor, paginate
-from facedetect.core.ports import Page
+from facedetect.adapters.paging import MAX_PAGE_SIZE, decode_cursor, encode_cursor, paginate
+from facedetect.domain.model import Detection
+from facedetect.domain.ports import Page
 from facedetect.errors import InvalidInput
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

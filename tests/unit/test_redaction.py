@@ -15,9 +15,9 @@ import pytest
 from PIL import Image, ImageOps
 
 from facedetect import redact
-from facedetect.core.domain import BoundingBox, Face
+from facedetect.domain.model import BoundingBox, Face
+from facedetect.domain.redaction import MARGIN, STYLES, redact_faces
 from facedetect.errors import InvalidImage, InvalidInput, UnsupportedImageFormat
-from facedetect.redaction import MARGIN, STYLES, redact_faces
 
 BOX = BoundingBox(177, 66, 95, 95)  # the astronaut's face, as raw OpenCV frames it
 FACE = Face(box=BOX, confidence=0.9)

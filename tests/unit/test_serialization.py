@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
-from facedetect.core.serialization import (
+from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.entrypoints.rest.representation import (
     detection_from_json,
     detection_to_json,
     face_from_json,

@@ -1,4 +1,4 @@
-"""FaceDetectionService (core/service.py) with the in-memory adapters and failing fakes."""
+"""FaceDetectionService (service/detections.py) with the in-memory adapters and failing fakes."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pytest
 from support.fakes import CountingDetector, FailingImageStore, FailingRepository
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
-from facedetect.core.imaging import ImageLimits
-from facedetect.core.service import FaceDetectionService, detection_id
-from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.detectors.haar import HaarCascadeDetector
+from facedetect.domain.imaging import ImageLimits
 from facedetect.errors import (
     DetectionNotFound,
     ImageNotFound,
@@ -24,6 +23,7 @@ from facedetect.errors import (
     StorageUnavailable,
     UnsupportedImageFormat,
 )
+from facedetect.service.detections import FaceDetectionService, detection_id
 
 TILE = imagegen.astronaut()[40:200, 140:300]  # 160x160 around the face
 PNG = imagegen.png(TILE)

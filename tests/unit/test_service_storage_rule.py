@@ -12,9 +12,9 @@ import pytest
 from support.fakes import CountingDetector
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
-from facedetect.core.domain import Detection
-from facedetect.core.service import FaceDetectionService
+from facedetect.domain.model import Detection
 from facedetect.errors import DetectionNotFound, StorageError, StorageUnavailable
+from facedetect.service.detections import FaceDetectionService
 
 PNG = imagegen.png(imagegen.astronaut()[40:200, 140:300])
 

@@ -12,9 +12,9 @@ import pytest
 from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.composition import bootstrap
-from facedetect.core.service import FaceDetectionService
-from facedetect.detection.haar import HaarCascadeDetector
+from facedetect.detectors.haar import HaarCascadeDetector
 from facedetect.errors import ConfigurationError, InvalidInput
+from facedetect.service.detections import FaceDetectionService
 from facedetect.settings import load_settings
 
 
@@ -157,7 +157,7 @@ def test_bootstrap_yunet(clean_env: pytest.MonkeyPatch, yunet_model: Path) -> No
 
 
 def test_importing_facedetect_loads_neither_opencv_nor_numpy() -> None:
-    code = ("import sys, facedetect, facedetect.core.domain, facedetect.errors; "
+    code = ("import sys, facedetect, facedetect.domain.model, facedetect.errors; "
             "print(sorted(m for m in ('cv2', 'numpy', 'PIL', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.strip() == "[]"

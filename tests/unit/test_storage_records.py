@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from facedetect.adapters.records import SCHEMA, detection_from_record, detection_to_record
-from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
 from facedetect.errors import StorageError
 
 finite = st.floats(allow_nan=False, allow_infinity=False)

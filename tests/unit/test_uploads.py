@@ -1,4 +1,4 @@
-"""UploadService (core/uploads.py) with the in-memory adapters and the local inbox."""
+"""UploadService (service/uploads.py) with the in-memory adapters and the local inbox."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from facedetect.adapters.filesystem_uploads import FilesystemUploadRepository
 from facedetect.adapters.local_inbox import LocalUploadInbox
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.adapters.memory_uploads import InMemoryUploadRepository
-from facedetect.core.imaging import ImageLimits
-from facedetect.core.service import FaceDetectionService
-from facedetect.core.uploads import UploadService, is_upload_id
+from facedetect.domain.imaging import ImageLimits
+from facedetect.domain.uploads import is_upload_id
 from facedetect.errors import (
     ImageTooLarge,
     InvalidInput,
@@ -23,6 +22,8 @@ from facedetect.errors import (
     UploadNotFound,
     UploadRejected,
 )
+from facedetect.service.detections import FaceDetectionService
+from facedetect.service.uploads import UploadService
 
 JPEG = imagegen.jpeg(imagegen.astronaut()[40:200, 140:300])
 

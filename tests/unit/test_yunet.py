@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from support.geometry import iou
 
-from facedetect.core.domain import Face
-from facedetect.detection import create_detector
-from facedetect.detection.classifiers import ClassifierPool
-from facedetect.detection.yunet import YuNetDetector
+from facedetect.detectors import create_detector
+from facedetect.detectors.classifiers import ClassifierPool
+from facedetect.detectors.yunet import YuNetDetector
+from facedetect.domain.model import Face
 from facedetect.errors import DetectionResourcesExhausted, DetectorError, InvalidInput
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from support.geometry import iou
 
-from facedetect.core.domain import BoundingBox, Face
-from facedetect.detection import create_detector
-from facedetect.detection.yunet import YuNetDetector
-from facedetect.detection.yunet_small import SmallFacesYuNet, merge
+from facedetect.detectors import create_detector
+from facedetect.detectors.yunet import YuNetDetector
+from facedetect.detectors.yunet_small import SmallFacesYuNet, merge
+from facedetect.domain.model import BoundingBox, Face
 
 
 def face(x: int, y: int, size: int, confidence: float) -> Face:

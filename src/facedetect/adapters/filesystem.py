@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from facedetect.adapters.paging import paginate
 from facedetect.adapters.records import detection_from_record, detection_to_record
-from facedetect.core.domain import Detection
-from facedetect.core.paging import paginate
-from facedetect.core.ports import Page
+from facedetect.domain.model import Detection
+from facedetect.domain.ports import Page
 from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput, StorageError
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")

@@ -13,7 +13,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from facedetect.core.uploads import Upload, is_upload_id, upload_from_json, upload_to_json
+from facedetect.adapters.records import upload_from_record, upload_to_record
+from facedetect.domain.uploads import Upload, is_upload_id
 from facedetect.errors import StorageError, UploadNotFound
 
 
@@ -25,7 +26,7 @@ class FilesystemUploadRepository:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"Cannot create the data directory {self.path}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Cannot create the data directory {self.path}: {exc.strerror}.") from None
         self._lock = threading.Lock()
 
     def _file(self, upload_id: str) -> Path:
@@ -34,7 +35,7 @@ class FilesystemUploadRepository:
         return self.path / f"{upload_id}.json"
 
     def _write(self, path: Path, upload: Upload, *, replace: bool) -> bool:
-        data = json.dumps(upload_to_json(upload)).encode()
+        data = json.dumps(upload_to_record(upload)).encode()
         try:
             fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "wb") as fh:
@@ -51,7 +52,7 @@ class FilesystemUploadRepository:
                 if not replace or os.path.exists(tmp):
                     os.unlink(tmp)
         except OSError as exc:
-            raise StorageError(f"Could not write {path.name} in {self.path}: {exc.strerror}.") from None
+            raise StorageError(detail=f"Could not write {path.name} in {self.path}: {exc.strerror}.") from None
 
     def create(self, upload: Upload) -> None:
         if not self._write(self._file(upload.upload_id), upload, replace=False):
@@ -60,11 +61,11 @@ class FilesystemUploadRepository:
     def get(self, upload_id: str) -> Upload:
         path = self._file(upload_id)
         try:
-            return upload_from_json(json.loads(path.read_bytes()))
+            return upload_from_record(json.loads(path.read_bytes()))
         except FileNotFoundError:
             raise UploadNotFound(f"No upload with id {upload_id[:64]!r}.") from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StorageError(f"Upload record {path.name} in {self.path} is unreadable: {exc}.") from None
+            raise StorageError(detail=f"Upload record {path.name} in {self.path} is unreadable: {exc}.") from None
 
     def finish(self, upload: Upload) -> bool:
         with self._lock:

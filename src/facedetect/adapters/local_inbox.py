@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from facedetect.core.uploads import UploadTarget
+from facedetect.domain.uploads import UploadTarget
 from facedetect.errors import ImageNotFound, ImageTooLarge, UploadRejected
 
 

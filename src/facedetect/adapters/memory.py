@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 
-from facedetect.core.domain import Detection
-from facedetect.core.paging import paginate
-from facedetect.core.ports import Page
+from facedetect.adapters.paging import paginate
+from facedetect.domain.model import Detection
+from facedetect.domain.ports import Page
 from facedetect.errors import DetectionNotFound, ImageNotFound, InvalidInput
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from facedetect.core.uploads import Upload
+from facedetect.domain.uploads import Upload
 from facedetect.errors import StorageError, UploadNotFound
 
 

@@ -1,6 +1,6 @@
-"""The stored form of a detection, shared by the filesystem and DynamoDB adapters.
+"""The stored forms of a detection and of an upload, shared by the filesystem and DynamoDB adapters.
 
-Stored records are versioned and independent of the API's JSON (``core/serialization.py``):
+Stored records are versioned and independent of the API's JSON (``entrypoints/rest/representation.py``):
 changing what the API returns changes nothing on disk or in the table.
 
 **Schema 1** (written now), a JSON object::
@@ -21,6 +21,9 @@ reading those records whatever the API becomes.
 To add a version: write the new one in :func:`detection_to_record`, bump ``SCHEMA``, keep a
 reader for every older version in ``_READERS``, and commit fixtures of the old version
 (``tests/fixtures/stored/``) before changing the writer.
+
+**Uploads** are stored as the fields of :class:`~facedetect.domain.uploads.Upload` with
+``"schema": 1``; records without ``"schema"`` (schema 0) have the same fields.
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from facedetect.core.domain import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.uploads import Upload
 from facedetect.errors import StorageError
 
 #: The schema version :func:`detection_to_record` writes.
 SCHEMA = 1
+#: The schema version :func:`upload_to_record` writes.
+UPLOAD_SCHEMA = 1
 _LANDMARKS = ("right_eye", "left_eye", "nose", "right_mouth", "left_mouth")
 
 
@@ -122,3 +128,33 @@ def _read_v0(record: Mapping[str, Any]) -> Detection:
 
 
 _READERS: dict[int, Callable[[Mapping[str, Any]], Detection]] = {0: _read_v0, 1: _read_v1}
+
+
+def upload_to_record(upload: Upload) -> dict[str, Any]:
+    """The upload as a schema-1 record (a JSON-ready dict)."""
+    return {
+        "schema": UPLOAD_SCHEMA,
+        "upload_id": upload.upload_id, "status": upload.status, "content_type": upload.content_type,
+        "content_length": upload.content_length, "options": dict(upload.options),
+        "created_at": upload.created_at.isoformat(), "expires_at": upload.expires_at.isoformat(),
+        "detection_id": upload.detection_id, "error_code": upload.error_code, "error_message": upload.error_message,
+    }
+
+
+def upload_from_record(data: Mapping[str, Any]) -> Upload:
+    """Read an upload record of schema 0 or 1; ``KeyError``/``ValueError``/``TypeError`` if corrupt.
+
+    Schema 0, written before records were versioned, has the same fields without ``"schema"``.
+    """
+    if data.get("schema", 0) not in (0, UPLOAD_SCHEMA):
+        raise ValueError(f"upload record schema {data.get('schema')!r} is not one this version reads")
+    status = data["status"]
+    if status not in ("pending", "done", "failed"):
+        raise ValueError(f"unknown upload status {status!r}")
+    return Upload(
+        upload_id=str(data["upload_id"]), status=status, content_type=str(data["content_type"]),
+        content_length=int(data["content_length"]), options=dict(data.get("options") or {}),
+        created_at=datetime.fromisoformat(data["created_at"]), expires_at=datetime.fromisoformat(data["expires_at"]),
+        detection_id=data.get("detection_id"), error_code=data.get("error_code"),
+        error_message=data.get("error_message"),
+    )

@@ -34,14 +34,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from facedetect.adapters.aws_deadline import lambda_budget, request_deadline
+from facedetect.adapters.aws.deadline import lambda_budget, request_deadline
 from facedetect.entrypoints.aws_sqs import process_batch
-from facedetect.entrypoints.rest import LazyService, create_app
+from facedetect.entrypoints.rest.app import LazyService, create_app
 from facedetect.entrypoints.rest.upload_routes import upload_services
 
 if TYPE_CHECKING:
-    from facedetect.core.domain import Detection
-    from facedetect.core.service import FaceDetectionService
+    from facedetect.domain.model import Detection
+    from facedetect.service.detections import FaceDetectionService
 
 SERVICE = "facedetect"
 NAMESPACE = "facedetect"

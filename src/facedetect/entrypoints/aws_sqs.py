@@ -5,7 +5,7 @@ Handler: ``facedetect.entrypoints.aws_lambda.sqs_handler``, which hands each bat
 notifies the queue of ``s3:ObjectCreated:*`` under ``uploads/``; each SQS message's body is
 that S3 event notification (or the ``s3:TestEvent`` S3 sends when the notification is set
 up, which is ignored). Each object is processed by
-:meth:`facedetect.core.uploads.UploadService.process`, with the same service, settings and
+:meth:`facedetect.service.uploads.UploadService.process`, with the same service, settings and
 detector cache as the API handler.
 
 Powertools batch processing reports partial batch failures (the event source mapping needs
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from facedetect.core.uploads import UploadService
+    from facedetect.service.uploads import UploadService
 
 #: The key prefix the bucket notification is filtered on.
 UPLOAD_PREFIX = "uploads/"

@@ -19,7 +19,7 @@ import imagegen
 import pytest
 
 from facedetect.composition import bootstrap
-from facedetect.entrypoints.http.server import make_server
+from facedetect.entrypoints.local_server.server import make_server
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import imagegen
 
-from facedetect.core.domain import BoundingBox, Detection, Face
-from facedetect.core.imaging import ImageLimits
+from facedetect.domain.imaging import ImageLimits
+from facedetect.domain.model import BoundingBox, Detection, Face
 from facedetect.entrypoints.cli.annotate import MIN_LABEL_PX, place_labels, write_annotated
 
 

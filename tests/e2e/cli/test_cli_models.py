@@ -20,7 +20,7 @@ from pathlib import Path
 import imagegen
 import pytest
 
-from facedetect.models import KNOWN_MODELS
+from facedetect.detectors.models import KNOWN_MODELS
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

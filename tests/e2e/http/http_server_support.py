@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from facedetect.composition import bootstrap
-from facedetect.entrypoints.http.server import make_server
+from facedetect.entrypoints.local_server.server import make_server
 
 
 @dataclass

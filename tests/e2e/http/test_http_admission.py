@@ -16,7 +16,7 @@ import imagegen
 import pytest
 from http_server_support import RunningServer, server_in_thread
 
-from facedetect.entrypoints.http.admission import AdmissionGate, ServerBusy, plan
+from facedetect.entrypoints.local_server.admission import AdmissionGate, ServerBusy, plan
 
 SLOTS = 2
 WAIT_SECONDS = 1.0

@@ -8,7 +8,7 @@ import socket
 import imagegen
 from http_server_support import RunningServer
 
-from facedetect.entrypoints.http.wsgi_app import body_limit
+from facedetect.entrypoints.local_server.wsgi_app import body_limit
 
 
 def raw_exchange(server: RunningServer, head: str, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from facedetect.entrypoints.http.guard import guard_for, is_loopback
-from facedetect.entrypoints.http.logs import EscapingFormatter, escape_controls
+from facedetect.entrypoints.local_server.guard import guard_for, is_loopback
+from facedetect.entrypoints.local_server.logs import EscapingFormatter, escape_controls
 
 
 def environ(host: str | None = None, origin: str | None = None) -> dict[str, str]:

@@ -8,7 +8,8 @@ import re
 import pytest
 from http_server_support import RunningServer
 
-from facedetect.entrypoints.rest import build_event, create_app
+from facedetect.entrypoints.rest.app import create_app
+from facedetect.entrypoints.rest.events import build_event
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 

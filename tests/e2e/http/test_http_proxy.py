@@ -1,11 +1,11 @@
-"""HTTP request <-> API Gateway proxy event translation (``facedetect.entrypoints.http.proxy``)."""
+"""HTTP request <-> API Gateway proxy event translation (``facedetect.entrypoints.local_server.proxy``)."""
 
 from __future__ import annotations
 
 import base64
 import io
 
-from facedetect.entrypoints.http.proxy import from_proxy_result, to_event
+from facedetect.entrypoints.local_server.proxy import from_proxy_result, to_event
 
 
 def environ(method: str = "GET", path: str = "/", query: str = "", body: bytes = b"", **headers: str) -> dict:

@@ -56,7 +56,7 @@ def _cases() -> list[tuple[str, str, GenerationMode]]:
     Valid requests for every operation; invalid ones where there is something to break (a
     query parameter or a body: an unconstrained path id cannot be made schema-invalid).
     """
-    from facedetect.entrypoints.rest import create_app
+    from facedetect.entrypoints.rest.app import create_app
 
     document = json.loads(create_app(lambda: None).openapi_document())  # type: ignore[arg-type,return-value]
     cases = []

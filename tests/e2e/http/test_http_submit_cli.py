@@ -13,7 +13,7 @@ import imagegen
 import pytest
 from http_server_support import serve_process
 
-from facedetect.api import detect_faces
+from facedetect.library import detect_faces
 
 pytestmark = pytest.mark.slow
 

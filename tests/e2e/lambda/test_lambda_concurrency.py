@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import imagegen
 
-from facedetect.core.service import detection_id
+from facedetect.service.detections import detection_id
 
 
 def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(invoke, api_event, lambda_handler, stored):

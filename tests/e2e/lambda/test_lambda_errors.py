@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import imagegen
 import pytest
 
-from facedetect.entrypoints.rest import build_event
+from facedetect.entrypoints.rest.events import build_event
 from facedetect.entrypoints.rest.schemas import ErrorResponse
 from facedetect.errors import StorageUnavailable
 

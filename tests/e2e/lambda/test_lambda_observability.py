@@ -14,7 +14,7 @@ import imagegen
 import pytest
 
 from facedetect.entrypoints.aws_lambda import EmfMetrics
-from facedetect.entrypoints.rest import build_event
+from facedetect.entrypoints.rest.events import build_event
 
 
 def stdout_documents(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ from typing import Any
 import imagegen
 import pytest
 
-from facedetect.entrypoints.rest import build_event
+from facedetect.entrypoints.rest.events import build_event
 from facedetect.entrypoints.rest.schemas import (
     DetectionEnvelope,
     DetectionPage,

@@ -1,6 +1,6 @@
 """Fault injection at the handler: S3 or DynamoDB fail while a request is served, over the moto server.
 
-The service is built here from the product's own clients (``facedetect.adapters.aws``) wrapped
+The service is built here from the product's own clients (``facedetect.adapters.aws.clients``) wrapped
 in ``FailingClient`` (chosen calls raise instead of running) and installed in the handler with
 ``aws_lambda.use_service``. Throttling is also injected on the wire: DynamoDB answers HTTP 400
 ``ThrottlingException`` and botocore's own retries run. Afterwards the bucket is listed and the
@@ -21,13 +21,13 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 from lambda_aws_kit import BUCKET, MAX_BYTES, TABLE, Deployment, assert_json_error
 
-from facedetect.adapters.aws import MAX_ATTEMPTS, dynamodb_client, s3_client
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
-from facedetect.core.domain import BoundingBox, Face
-from facedetect.core.imaging import ImageLimits
-from facedetect.core.ports import FaceDetector
-from facedetect.core.service import FaceDetectionService
+from facedetect.adapters.aws.clients import MAX_ATTEMPTS, dynamodb_client, s3_client
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
+from facedetect.domain.imaging import ImageLimits
+from facedetect.domain.model import BoundingBox, Face
+from facedetect.domain.ports import FaceDetector
+from facedetect.service.detections import FaceDetectionService
 
 PNG = imagegen.png()  # the astronaut: one face for Haar
 SHAPES = imagegen.png(imagegen.shapes())  # 400x300, no face: the fake detector supplies them

@@ -17,11 +17,11 @@ from aws_testkit import FailingClient, client_error
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from lambda_aws_kit import BUCKET, TABLE, Deployment
 
-from facedetect.adapters.aws import dynamodb_client, s3_client
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
-from facedetect.core.imaging import ImageLimits
-from facedetect.core.service import FaceDetectionService
+from facedetect.adapters.aws.clients import dynamodb_client, s3_client
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
+from facedetect.domain.imaging import ImageLimits
+from facedetect.service.detections import FaceDetectionService
 
 PNG = imagegen.png()
 KEY = f"{hashlib.sha256(PNG).hexdigest()}.png"

@@ -24,14 +24,14 @@ from aws_testkit import Aws, FailingClient, backend, client_error, create_bucket
 from support.fake_aws import reset_moto
 from support.lambda_events import FakeLambdaContext, invoke_handler
 
-from facedetect.adapters.aws import dynamodb_client, s3_client
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
-from facedetect.api import detect_faces
-from facedetect.core.imaging import ImageLimits
-from facedetect.core.service import FaceDetectionService
-from facedetect.detection import create_detector
+from facedetect.adapters.aws.clients import dynamodb_client, s3_client
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
+from facedetect.detectors import create_detector
+from facedetect.domain.imaging import ImageLimits
 from facedetect.entrypoints.rest.events import build_event
+from facedetect.library import detect_faces
+from facedetect.service.detections import FaceDetectionService
 
 BUCKET = "facedetect-uploads-e2e"
 TABLE = "faces"

@@ -16,8 +16,8 @@ from aws_testkit import Aws, backend, create_bucket, create_reference_table
 from moto import mock_aws
 from support.fake_aws import reset_moto, running_moto_server, use_fake_aws_env
 
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from aws_testkit import BUCKET, TABLE, Aws, WireFaults
 
-from facedetect.adapters.aws import ATTEMPT_WORST_CASE_S, dynamodb_client, s3_client
-from facedetect.adapters.aws_deadline import REQUEST_BUDGET_S, lambda_budget, remaining, request_deadline
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
+from facedetect.adapters.aws.clients import ATTEMPT_WORST_CASE_S, dynamodb_client, s3_client
+from facedetect.adapters.aws.deadline import REQUEST_BUDGET_S, lambda_budget, remaining, request_deadline
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
 from facedetect.errors import StorageUnavailable
 
 

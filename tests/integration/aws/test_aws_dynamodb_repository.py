@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from aws_testkit import Aws, FailingClient, create_reference_table, make_detection, scan_all
 
-from facedetect.adapters import dynamodb_items
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
+from facedetect.adapters.aws.dynamodb import items as dynamodb_items
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
 from facedetect.errors import ConfigurationError, DetectionNotFound, InvalidInput, StorageError
 
 REFERENCE_ATTRIBUTES = {"face_id", "image_id", "x1", "y1", "x2", "y2"}

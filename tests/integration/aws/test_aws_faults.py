@@ -18,11 +18,10 @@ from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from facedetect.adapters.aws_errors import translate
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
-from facedetect.core.domain import BoundingBox, Face
-from facedetect.core.service import FaceDetectionService
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.errors import translate
+from facedetect.adapters.aws.s3 import S3ImageStore
+from facedetect.domain.model import BoundingBox, Face
 from facedetect.errors import (
     ConfigurationError,
     DetectionNotFound,
@@ -30,6 +29,7 @@ from facedetect.errors import (
     StorageError,
     StorageUnavailable,
 )
+from facedetect.service.detections import FaceDetectionService
 
 IMAGE = imagegen.jpeg(imagegen.shapes())  # 400x300, decodes fine; the fake detector supplies the faces
 
@@ -236,7 +236,7 @@ class OldSdkClient:
 
 
 def test_an_sdk_without_conditional_writes_is_detected_and_head_then_put_is_used(aws: Aws, bucket: str) -> None:
-    from facedetect.adapters.s3 import supports_conditional_put
+    from facedetect.adapters.aws.s3 import supports_conditional_put
 
     assert supports_conditional_put(aws.s3) is True  # the SDK of this environment
     old = OldSdkClient(aws.s3)

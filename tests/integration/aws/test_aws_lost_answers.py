@@ -1,6 +1,6 @@
 """Every AWS call of a POST failing on the wire, before or after the server applied it, on every attempt.
 
-The product's own clients (``facedetect.adapters.aws``: its timeouts and botocore retries)
+The product's own clients (``facedetect.adapters.aws.clients``: its timeouts and botocore retries)
 talk HTTP to a moto server; ``WireFaults`` fails chosen attempts in botocore's
 ``before-send`` hook, either before the request leaves (``EndpointConnectionError``) or after
 the server applied it with the answer lost (``ConnectionClosedError``), so botocore retries
@@ -24,12 +24,12 @@ import pytest
 from aws_testkit import BUCKET, TABLE, Aws, WireFaults, backend, create_bucket, create_reference_table, scan_all
 from support.fake_aws import reset_moto, serialise_moto_transactions
 
-from facedetect.adapters.aws import MAX_ATTEMPTS, dynamodb_client, s3_client
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
-from facedetect.core.domain import BoundingBox, Detection, Face
-from facedetect.core.service import FaceDetectionService
+from facedetect.adapters.aws.clients import MAX_ATTEMPTS, dynamodb_client, s3_client
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
+from facedetect.domain.model import BoundingBox, Detection, Face
 from facedetect.errors import StorageUnavailable
+from facedetect.service.detections import FaceDetectionService
 
 IMAGE = imagegen.jpeg(imagegen.shapes())
 IMAGE_KEY = f"{hashlib.sha256(IMAGE).hexdigest()}.jpg"

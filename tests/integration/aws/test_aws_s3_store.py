@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from aws_testkit import BUCKET, Aws, list_keys
 
-from facedetect.adapters.s3 import S3ImageStore
+from facedetect.adapters.aws.s3 import S3ImageStore
 from facedetect.errors import ImageNotFound, InvalidInput, StorageError, StorageUnavailable
 
 DATA = b"\xff\xd8\xff\xe0 not really a jpeg, but bytes are bytes"

@@ -9,10 +9,10 @@ import imagegen
 import pytest
 from aws_testkit import BUCKET, TABLE, Aws, list_keys, scan_all
 
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.s3 import S3ImageStore
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.s3 import S3ImageStore
 from facedetect.composition import bootstrap, build_aws_stores
-from facedetect.core.serialization import detection_to_json
+from facedetect.entrypoints.rest.representation import detection_to_json
 from facedetect.errors import ConfigurationError
 from facedetect.settings import load_settings
 

@@ -13,8 +13,8 @@ import pytest
 from aws_testkit import Aws, scan_all
 from support.stored_samples import SAMPLES, many_faces, with_landmarks, without_faces
 
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.core.domain import Detection
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.domain.model import Detection
 from facedetect.errors import DetectionNotFound, StorageError
 
 V0_ITEMS = Path(__file__).resolve().parents[2] / "fixtures" / "stored" / "v0" / "dynamodb_items.json"

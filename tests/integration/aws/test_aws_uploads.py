@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aws_testkit import Aws, FailingClient, client_error, make_detection, scan_all
 
-from facedetect.adapters.dynamodb import DynamoDBDetectionRepository
-from facedetect.adapters.dynamodb_uploads import DynamoDBUploadRepository
-from facedetect.adapters.s3_uploads import S3UploadInbox
-from facedetect.core.uploads import Upload, new_upload_id
+from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+from facedetect.adapters.aws.dynamodb.uploads import DynamoDBUploadRepository
+from facedetect.adapters.aws.s3_uploads import S3UploadInbox
+from facedetect.domain.uploads import Upload, new_upload_id
 from facedetect.errors import ImageNotFound, ImageTooLarge, StorageError, StorageUnavailable, UploadNotFound
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

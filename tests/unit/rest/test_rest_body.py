@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect.entrypoints.rest import build_event
 from facedetect.entrypoints.rest.body import encoded_length, is_json, media_type, read_image
+from facedetect.entrypoints.rest.events import build_event
 from facedetect.errors import ImageTooLarge, InvalidInput, UnsupportedMediaType
 
 

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from facedetect.composition import bootstrap
-from facedetect.entrypoints.rest import build_event, create_app
+from facedetect.entrypoints.rest.app import create_app
 from facedetect.entrypoints.rest.cors import CorsPolicy, parse_origins
+from facedetect.entrypoints.rest.events import build_event
 
 APP_ORIGIN = "https://app.example.com"
 

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 import imagegen
 import pytest
 
-from facedetect.detection.classifiers import pyramid_buffer_bytes
-from facedetect.detection.haar import HaarCascadeDetector
-from facedetect.entrypoints.rest.detectors import DetectorCache
+from facedetect.detectors.cache import DetectorCache
+from facedetect.detectors.classifiers import pyramid_buffer_bytes
+from facedetect.detectors.haar import HaarCascadeDetector
 from facedetect.errors import InvalidInput
 
 

@@ -9,7 +9,8 @@ import imagegen
 import pytest
 
 from facedetect.composition import bootstrap
-from facedetect.entrypoints.rest import build_event, create_app
+from facedetect.entrypoints.rest.app import create_app
+from facedetect.entrypoints.rest.events import build_event
 from facedetect.entrypoints.rest.schemas import ErrorResponse
 from facedetect.errors import (
     ConfigurationError,

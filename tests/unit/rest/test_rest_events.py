@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from facedetect.entrypoints.rest import build_event
+from facedetect.entrypoints.rest.events import build_event
 
 REAL = json.loads((Path(__file__).resolve().parents[2] / "events" / "get_faces_list.json").read_text())
 

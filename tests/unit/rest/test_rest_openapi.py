@@ -9,7 +9,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from facedetect.composition import bootstrap
-from facedetect.entrypoints.rest import build_event, create_app
+from facedetect.entrypoints.rest.app import create_app
+from facedetect.entrypoints.rest.events import build_event
 
 
 @pytest.fixture(scope="module")

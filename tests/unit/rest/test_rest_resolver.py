@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from facedetect.entrypoints.rest import build_event
+from facedetect.entrypoints.rest.events import build_event
 from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
 
 THREADS = 12

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from facedetect.detection.yunet import YuNetDetector
-from facedetect.detection.yunet_small import SmallFacesYuNet
-from facedetect.entrypoints.rest.detectors import DetectorCache
+from facedetect.detectors.cache import DetectorCache
+from facedetect.detectors.yunet import YuNetDetector
+from facedetect.detectors.yunet_small import SmallFacesYuNet
 from facedetect.errors import InvalidInput
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from facedetect.core.domain import Detection
-from facedetect.core.imaging import ImageLimits, decode
+from facedetect.domain.imaging import ImageLimits, decode
+from facedetect.domain.model import Detection
 
 _BOX = (0, 255, 0)
 _LABEL_TEXT = (0, 0, 0)

@@ -1,4 +1,4 @@
-"""``facedetect build-lambda``: the AWS Lambda deployment zip, from manylinux wheels (see facedetect.deploy)."""
+"""``facedetect build-lambda``: the AWS Lambda deployment zip, from manylinux wheels (see facedetect_deploy)."""
 
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from facedetect.deploy import BuildError
-    from facedetect.deploy.lambda_zip import build_lambda_zip, describe
-    from facedetect.models import BUNDLED_DIR_NAME, find_model, known_model
+    from facedetect.detectors.models import BUNDLED_DIR_NAME, find_model, known_model
+    from facedetect_deploy import BuildError
+    from facedetect_deploy.lambda_zip import build_lambda_zip, describe
 
     extra_files = {}
     for name in args.with_model:

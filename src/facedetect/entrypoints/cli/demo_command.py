@@ -26,8 +26,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from facedetect.composition import bootstrap
-    from facedetect.core.serialization import detection_to_json
     from facedetect.entrypoints.cli.annotate import write_annotated
+    from facedetect.entrypoints.rest.representation import detection_to_json
     from facedetect.samples import sample_image
     from facedetect.settings import load_settings
 

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _detect_one(service: Any, item: Input, args: argparse.Namespace) -> dict[str, Any]:
-    from facedetect.core.serialization import face_to_json
+    from facedetect.entrypoints.rest.representation import face_to_json
     from facedetect.errors import FaceDetectError
 
     try:

@@ -12,7 +12,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "models", help="download and list detector models (YuNet)",
         description="Detector models are downloaded once into the per-user cache directory "
-                    "(~/.cache/facedetect/models on Linux), checked against their SHA-256.")
+                    "(~/.cache/facedetect/detectors/models on Linux), checked against their SHA-256.")
     actions = parser.add_subparsers(dest="models_action", required=True, metavar="ACTION")
     download = actions.add_parser("download", help="download a model into the cache, verified",
                                   description="Download a model, check its SHA-256, and keep it in the cache "
@@ -26,8 +26,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_download(args: argparse.Namespace) -> int:
+    from facedetect.detectors.models import download_model, known_model
     from facedetect.entrypoints.cli.progress import byte_progress
-    from facedetect.models import download_model, known_model
 
     model = known_model(args.name)
     with byte_progress(f"{model.filename}", enabled=sys.stderr.isatty()) as progress:
@@ -37,7 +37,7 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from facedetect.models import KNOWN_MODELS, find_model
+    from facedetect.detectors.models import KNOWN_MODELS, find_model
 
     for model in KNOWN_MODELS.values():
         found = find_model(model.name)

@@ -17,7 +17,8 @@ def image_progress(total: int, *, enabled: bool) -> Any:
 
 @contextmanager
 def byte_progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int | None], None]]:
-    """A download bar; yields ``progress(done, total)`` as :func:`facedetect.models.download_model` calls it."""
+    """A download bar; yields ``progress(done, total)``, as
+    :func:`facedetect.detectors.models.download_model` calls it."""
     from tqdm import tqdm
 
     with tqdm(desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=not enabled,

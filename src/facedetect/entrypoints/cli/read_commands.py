@@ -38,7 +38,7 @@ def _service(args: argparse.Namespace) -> Any:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from facedetect.core.serialization import detection_to_json
+    from facedetect.entrypoints.rest.representation import detection_to_json
 
     detection = _service(args).get(args.id)
     print(json.dumps(detection_to_json(detection), indent=2))

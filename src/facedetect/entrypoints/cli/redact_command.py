@@ -16,7 +16,7 @@ from facedetect.entrypoints.cli.options import (
     worker_count,
 )
 
-_STYLES = ("blur", "pixelate", "fill")  # facedetect.redaction.STYLES, without importing it for --help
+_STYLES = ("blur", "pixelate", "fill")  # facedetect.domain.redaction.STYLES, without importing it for --help
 
 
 def register(subparsers: Any) -> None:
@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _redact_one(service: Any, path: Path, root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from facedetect.domain.redaction import redact_faces
     from facedetect.errors import FaceDetectError
-    from facedetect.redaction import redact_faces
 
     try:
         with open(path, "rb") as fh:

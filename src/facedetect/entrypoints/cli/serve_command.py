@@ -1,4 +1,4 @@
-"""``facedetect serve``: the Lambda's HTTP API on this machine (see facedetect.entrypoints.http)."""
+"""``facedetect serve``: the Lambda's HTTP API on this machine (see facedetect.entrypoints.local_server)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facedetect.entrypoints.http.server import serve
+    from facedetect.entrypoints.local_server.server import serve
 
     port = _port(str(args.port))
     settings = {**overrides(args), "server_detections": args.detections, "server_upload_wait": args.upload_wait}

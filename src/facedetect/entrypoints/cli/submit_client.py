@@ -52,7 +52,7 @@ def submit_one(client: ApiClient, path: Path) -> dict[str, Any]:
 
 
 def _content_type(path: Path, data: bytes) -> str:
-    from facedetect.core.formats import ImageFormat, sniff
+    from facedetect.domain.formats import ImageFormat, sniff
 
     found = sniff(data)
     if isinstance(found, ImageFormat):

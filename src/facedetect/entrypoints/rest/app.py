@@ -8,7 +8,7 @@ events, the local server translates each HTTP request into such an event
 :mod:`~facedetect.entrypoints.rest.errors`.
 
 >>> from facedetect.composition import bootstrap
->>> from facedetect.entrypoints.rest import build_event
+>>> from facedetect.entrypoints.rest.events import build_event
 >>> app = create_app(lambda: bootstrap(backend="memory"))
 >>> app.resolve(build_event("GET", "/faces"), None)["statusCode"]  # doctest: +SKIP
 200
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
+from facedetect.detectors.cache import DetectorCache
 from facedetect.entrypoints.rest.cors import CorsPolicy
-from facedetect.entrypoints.rest.detectors import DetectorCache
 from facedetect.entrypoints.rest.errors import register_error_handlers
 from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
 from facedetect.entrypoints.rest.routes import API_DESCRIPTION, register_routes
@@ -32,9 +32,9 @@ from facedetect.entrypoints.rest.upload_routes import register_upload_routes
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
 
-    from facedetect.core.domain import Detection
-    from facedetect.core.service import FaceDetectionService
+    from facedetect.domain.model import Detection
     from facedetect.errors import InvalidEvent
+    from facedetect.service.detections import FaceDetectionService
 
 ServiceFactory = Callable[[], "FaceDetectionService"]
 
@@ -163,7 +163,7 @@ def create_app(service_factory: ServiceFactory | LazyService, *, observer: Reque
     Parameters
     ----------
     service_factory
-        Zero-argument callable returning the :class:`~facedetect.core.service.FaceDetectionService`;
+        Zero-argument callable returning the :class:`~facedetect.service.detections.FaceDetectionService`;
         called on the first request that needs it, once, and the result reused.
     observer
         Told about detections and errors (default: nothing is recorded).

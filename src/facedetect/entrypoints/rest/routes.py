@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from facedetect.core.formats import SUPPORTED
-from facedetect.core.paging import MAX_PAGE_SIZE
-from facedetect.core.serialization import detection_to_json, reference_faces
+from facedetect.adapters.paging import MAX_PAGE_SIZE
+from facedetect.domain.formats import SUPPORTED
 from facedetect.entrypoints.rest.body import read_image
+from facedetect.entrypoints.rest.representation import detection_to_json, reference_faces
 from facedetect.entrypoints.rest.schemas import (
     IMAGE_REQUEST_BODY,
     DetectionEnvelope,
@@ -31,7 +31,7 @@ from facedetect.entrypoints.rest.schemas import (
 from facedetect.errors import DetectionNotFound
 
 if TYPE_CHECKING:
-    from facedetect.core.domain import Detection
+    from facedetect.domain.model import Detection
     from facedetect.entrypoints.rest.app import FaceDetectApp
 
 #: Lifetime of the presigned image URLs, seconds.
@@ -95,7 +95,7 @@ def register_routes(app: FaceDetectApp) -> None:
                max_dimension: MaxDimension = None, small_faces: SmallFaces = None, style: RedactStyle = "blur",
                store: Annotated[bool, Query(description="Also keep the original image and the detection.")] = False,
                ) -> Response[Any]:
-        from facedetect.redaction import redact_faces
+        from facedetect.domain.redaction import redact_faces
 
         options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
                    "max_dimension": max_dimension, "small_faces": small_faces}

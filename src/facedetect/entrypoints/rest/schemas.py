@@ -1,6 +1,6 @@
 """OpenAPI descriptions of the HTTP API: response models, the image request body, error responses.
 
-The models document what :mod:`facedetect.core.serialization` produces (the routes return
+The models document what :mod:`facedetect.entrypoints.rest.representation` produces (the routes return
 that JSON, not these models); the tests validate real responses against them, so the
 schema cannot drift from the code. ``extra="forbid"`` makes undocumented fields an error.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from facedetect.core.formats import SUPPORTED
+from facedetect.domain.formats import SUPPORTED
 
 
 class _Strict(BaseModel):

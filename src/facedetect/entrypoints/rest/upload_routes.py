@@ -22,16 +22,17 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from facedetect.core.formats import SUPPORTED
-from facedetect.core.serialization import detection_to_json
+from facedetect.domain.formats import SUPPORTED
+from facedetect.entrypoints.rest.representation import detection_to_json
 from facedetect.entrypoints.rest.routes import MaxDimension, MinNeighbors, MinSize, ScaleFactor
 from facedetect.entrypoints.rest.schemas import DetectionOut, error_responses
 from facedetect.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from facedetect.core.service import FaceDetectionService
-    from facedetect.core.uploads import Upload, UploadService
+    from facedetect.domain.uploads import Upload
     from facedetect.entrypoints.rest.app import FaceDetectApp
+    from facedetect.service.detections import FaceDetectionService
+    from facedetect.service.uploads import UploadService
 
 Expires = Annotated[str, Query(max_length=20, description="From the upload URL.")]
 Signature = Annotated[str, Query(max_length=128, description="From the upload URL.")]

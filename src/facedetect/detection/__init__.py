@@ -1,5 +1,0 @@
-"""Face detectors: OpenCV Haar cascades and YuNet, behind the ``FaceDetector`` port."""
-
-from facedetect.detection.factory import create_detector
-
-__all__ = ["create_detector"]
