@@ -143,10 +143,19 @@ class SdkTimer:
 
 def measure(images: dict[str, np.ndarray], count: int, rounds: int) -> dict[str, Any]:
     """ABAB latency of the three variants per image set; milliseconds per request."""
+    from facedetect.adapters.aws.clients import dynamodb_client, s3_client
+    from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
+    from facedetect.adapters.aws.s3 import S3ImageStore
     from facedetect.composition import bootstrap
     from facedetect.entrypoints import aws_lambda
+    from facedetect.settings import load_settings
 
     memory = bootstrap(backend="memory")
+    settings = load_settings()  # the handler's: FACEDETECT_* name the moto server, bucket and table
+    s3, dynamodb = s3_client(settings.aws_endpoint_url or None), dynamodb_client(settings.aws_endpoint_url or None)
+    aws_lambda.reset(images=S3ImageStore(settings.s3_bucket, prefix=settings.s3_prefix, client=s3),
+                     detections=DynamoDBDetectionRepository(settings.dynamodb_table, client=dynamodb))
+    sdk = SdkTimer(s3, dynamodb)  # the handler's clients: the stores above are the ones it bootstraps with
     serial = iter(range(1, 10**6))
     with open(os.devnull, "w") as sink:  # logs and EMF are formatted and written, not shown
         with contextlib.redirect_stdout(sink):
@@ -155,8 +164,6 @@ def measure(images: dict[str, np.ndarray], count: int, rounds: int) -> dict[str,
                 aws_lambda.handler(event_for(data), Context())
                 aws_lambda.handler(event_for(data, store=False), Context())
                 memory.detect(data)
-        service = aws_lambda.app.service
-        sdk = SdkTimer(service.images.client, service.detections.client)
         calls = {"handler-aws": lambda d: aws_lambda.handler(event_for(d), Context()),
                  "handler-nostore": lambda d: aws_lambda.handler(event_for(d, store=False), Context()),
                  "service-memory": memory.detect}

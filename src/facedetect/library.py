@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from facedetect.detectors import create_detector
+from facedetect.detectors.cache import built_detector
 from facedetect.detectors.models import find_model
 from facedetect.domain.budget import DEFAULT_WORK_BUDGET_MP, plan_work
 from facedetect.domain.imaging import ImageLimits, probe
 from facedetect.domain.model import Face
-from facedetect.domain.ports import FaceDetector
 from facedetect.domain.redaction import DEFAULT_STYLE, check_style, redact_faces
 from facedetect.errors import InvalidImage, InvalidInput
 from facedetect.service.detections import detect_as_planned
@@ -22,11 +20,6 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 ImageInput: TypeAlias = "bytes | bytearray | memoryview | str | os.PathLike[str] | npt.NDArray[np.uint8]"
-
-
-@lru_cache(maxsize=8)
-def _cached_detector(kind: str, yunet_model: str | None, options: tuple[tuple[str, Any], ...]) -> FaceDetector:
-    return create_detector(kind, yunet_model=yunet_model, **dict(options))
 
 
 def detect_faces(
@@ -81,7 +74,7 @@ def detect_faces(
         model = str(cached) if cached is not None else None
     try:
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
-        found = _cached_detector(detector, model, key)
+        found = built_detector(detector, model, key)
     except TypeError as exc:  # unhashable option values, or options the detector does not take
         raise InvalidInput(f"Bad detector option: {exc}") from None
     limits = limits or ImageLimits()

@@ -1,4 +1,4 @@
-"""The promises of ``DetectionRepository`` (core/ports.py), one set of tests for every adapter."""
+"""The promises of ``DetectionRepository`` (domain/ports.py), one set of tests for every adapter."""
 
 from __future__ import annotations
 

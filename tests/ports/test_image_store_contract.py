@@ -1,4 +1,4 @@
-"""The promises of ``ImageStore`` (core/ports.py), one set of tests for every adapter."""
+"""The promises of ``ImageStore`` (domain/ports.py), one set of tests for every adapter."""
 
 from __future__ import annotations
 
@@ -70,3 +70,12 @@ def test_a_malformed_key_is_invalid_input(images: ImageStore, key: str) -> None:
     for call in calls:
         with pytest.raises(InvalidInput):
             call()
+
+
+def test_url_for_is_none_or_a_link_to_that_key(images: ImageStore) -> None:
+    """``None`` means "serve the bytes yourself"; a link names the key (fetched over HTTP in tests/integration/aws)."""
+    images.put(KEY, DATA, media_type="image/jpeg")
+    url = images.url_for(KEY, 60)
+    assert url is None or (url.startswith(("https://", "http://")) and KEY in url)
+    other = images.url_for(OTHER_KEY, 60)
+    assert (url is None) == (other is None) and (other is None or OTHER_KEY in other)

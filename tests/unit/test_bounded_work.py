@@ -109,7 +109,7 @@ def test_a_detection_predicted_past_the_deadline_is_refused_and_nothing_is_store
     with pytest.raises(NotEnoughTime) as info:
         svc.detect(data, time_left_s=0.01)
     assert info.value.http_status == 503 and info.value.retry_after_seconds >= 1
-    assert svc.detections.list().items == []
+    assert svc.list().items == []
     stored = svc.detect(data, time_left_s=60.0)
     assert svc.detect(data, time_left_s=0.0) == stored  # a stored detection needs no time
 

@@ -65,7 +65,7 @@ def test_yunet_uses_the_cached_model_everywhere(clean_env: pytest.MonkeyPatch, u
     faces = facedetect.detect_faces(imagegen.jpeg(imagegen.group()), detector="yunet")
     assert len(faces) == 3 and faces[0].landmarks is not None
     service = facedetect.bootstrap(backend="memory", detector="yunet")
-    assert service.detector.name == "yunet"
+    assert service.detector_name == "yunet"
     assert len(service.detect(imagegen.jpeg(imagegen.group())).faces) == 3
 
 

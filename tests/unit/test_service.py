@@ -48,13 +48,12 @@ def make_service(detector: CountingDetector | None = None, images: InMemoryImage
 
 
 def test_detect_stores_image_under_sha256_and_real_extension() -> None:
-    service = make_service()
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(images=images, detections=detections)
     detection = service.detect(PNG)
     sha = hashlib.sha256(PNG).hexdigest()
     assert detection.sha256 == sha and detection.media_type == "image/png"
     assert (detection.width, detection.height) == (160, 160)
-    images = service.images
-    assert isinstance(images, InMemoryImageStore)
     assert images.objects == {f"{sha}.png": (PNG, "image/png")}
     assert service.get(detection.id) == detection
 
@@ -77,12 +76,13 @@ def test_real_detector_result_is_stored(haar: HaarCascadeDetector) -> None:
 
 def test_same_bytes_same_id_stored_once_detector_not_rerun() -> None:
     detector = CountingDetector()
-    service = make_service(detector)
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(detector, images=images, detections=detections)
     first = service.detect(PNG)
     second = service.detect(bytes(PNG))
     assert first.id == second.id and second == first  # the stored detection, same created_at
     assert detector.calls == 1
-    assert len(service.images.objects) == 1 and len(service.detections.items) == 1  # type: ignore[attr-defined]
+    assert len(images.objects) == 1 and len(detections.items) == 1
 
 
 class _LateRepository(InMemoryDetectionRepository):
@@ -111,10 +111,11 @@ def test_a_caller_that_loses_the_race_answers_with_the_stored_detection() -> Non
 
 
 def test_repositories_report_whether_add_created_the_detection() -> None:
-    service = make_service()
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(images=images, detections=detections)
     detection = service.detect(PNG, store=False)
-    assert service.detections.add(detection) is True
-    assert service.detections.add(detection) is False
+    assert detections.add(detection) is True
+    assert detections.add(detection) is False
 
 
 def test_detection_id_depends_on_content_and_configuration() -> None:
@@ -128,24 +129,26 @@ def test_detection_id_depends_on_content_and_configuration() -> None:
 
 def test_different_detector_params_give_a_new_detection_sharing_one_image() -> None:
     other = CountingDetector("b")
-    service = make_service()
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(images=images, detections=detections)
     first = service.detect(PNG)
     second = service.detect(PNG, detector=other)
     assert first.id != second.id and other.calls == 1
     assert second.parameters == {"tag": "b"}
-    assert len(service.detections.items) == 2  # type: ignore[attr-defined]
-    assert list(service.images.objects) == [first.image_key]  # type: ignore[attr-defined]
+    assert len(detections.items) == 2
+    assert list(images.objects) == [first.image_key]
     assert first.image_key == second.image_key
 
 
 def test_store_false_stores_nothing_and_always_detects() -> None:
     detector = CountingDetector()
-    service = make_service(detector)
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(detector, images=images, detections=detections)
     detection = service.detect(PNG, store=False)
     assert detection.faces == (detector._faces[0],)
     service.detect(PNG, store=False)
     assert detector.calls == 2
-    assert service.images.objects == {} and service.detections.items == {}  # type: ignore[attr-defined]
+    assert images.objects == {} and detections.items == {}
     with pytest.raises(DetectionNotFound):
         service.get(detection.id)
 
@@ -157,21 +160,23 @@ def test_store_false_stores_nothing_and_always_detects() -> None:
 )
 def test_bad_input_stores_nothing_and_never_reaches_the_detector(data: bytes, error: type[Exception]) -> None:
     detector = CountingDetector()
-    service = make_service(detector)
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(detector, images=images, detections=detections)
     with pytest.raises(error):
         service.detect(data)
     assert detector.calls == 0
-    assert service.images.objects == {} and service.detections.items == {}  # type: ignore[attr-defined]
+    assert images.objects == {} and detections.items == {}
 
 
 def test_limits_are_enforced() -> None:
     service = make_service(limits=ImageLimits(max_bytes=len(PNG) - 1))
     with pytest.raises(ImageTooLarge, match="bytes"):
         service.detect(PNG)
-    service = make_service(limits=ImageLimits(max_pixels=100 * 100))
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(limits=ImageLimits(max_pixels=100 * 100), images=images, detections=detections)
     with pytest.raises(ImageTooLarge, match="pixels"):
         service.detect(PNG)
-    assert service.images.objects == {}  # type: ignore[attr-defined]
+    assert images.objects == {}
 
 
 # --- failing stores -------------------------------------------------------------------------
@@ -214,7 +219,8 @@ def test_repository_failure_keeps_an_image_that_was_already_there() -> None:
 
 
 def test_get_image_delete() -> None:
-    service = make_service()
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(images=images, detections=detections)
     detection = service.detect(PNG)
     assert service.get(detection.id) == detection
     assert service.image(detection.id) == (PNG, "image/png")
@@ -223,16 +229,17 @@ def test_get_image_delete() -> None:
         service.get(detection.id)
     with pytest.raises(DetectionNotFound):
         service.image(detection.id)
-    assert service.images.exists(detection.image_key)  # images outlive detections (they may be shared)
+    assert images.exists(detection.image_key)  # images outlive detections (they may be shared)
     service.delete(detection.id)  # deleting again is not an error
     with pytest.raises(DetectionNotFound):
         service.get("0" * 32)
 
 
 def test_image_of_a_detection_whose_image_vanished_is_image_not_found() -> None:
-    service = make_service()
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    service = make_service(images=images, detections=detections)
     detection = service.detect(PNG)
-    service.images.delete(detection.image_key)
+    images.delete(detection.image_key)
     with pytest.raises(ImageNotFound):
         service.image(detection.id)
 

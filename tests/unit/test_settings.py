@@ -12,7 +12,7 @@ import pytest
 from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.composition import bootstrap
-from facedetect.detectors.haar import HaarCascadeDetector
+from facedetect.detectors import create_detector
 from facedetect.errors import ConfigurationError, InvalidInput
 from facedetect.service.detections import FaceDetectionService
 from facedetect.settings import load_settings
@@ -106,19 +106,18 @@ def test_small_faces_and_haar_multi_settings(clean_env: pytest.MonkeyPatch, tmp_
 def test_bootstrap_memory(clean_env: pytest.MonkeyPatch) -> None:
     service = bootstrap(backend="memory", min_neighbors=4, max_bytes=10_000_000)
     assert isinstance(service, FaceDetectionService)
-    assert isinstance(service.images, InMemoryImageStore)
-    assert isinstance(service.detections, InMemoryDetectionRepository)
-    assert isinstance(service.detector, HaarCascadeDetector)
-    assert service.detector.parameters["min_neighbors"] == 4
+    assert service.describe() == {"detector": "haar", "images": InMemoryImageStore.__name__,
+                                  "detections": InMemoryDetectionRepository.__name__}
     assert service.limits.max_bytes == 10_000_000
     detection = service.detect(imagegen.jpeg())
+    assert detection.parameters["min_neighbors"] == 4
     assert len(detection.faces) == 1 and service.get(detection.id) == detection
 
 
 def test_bootstrap_filesystem(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     service = bootstrap(backend="filesystem", data_dir=tmp_path)
-    assert isinstance(service.images, FilesystemImageStore)
-    assert isinstance(service.detections, FilesystemDetectionRepository)
+    assert service.describe()["images"] == FilesystemImageStore.__name__
+    assert service.describe()["detections"] == FilesystemDetectionRepository.__name__
     detection = service.detect(imagegen.png(imagegen.astronaut()[::2, ::2]))
     assert (tmp_path / "images" / detection.image_key).is_file()
     assert (tmp_path / "detections" / f"{detection.id}.json").is_file()
@@ -136,8 +135,27 @@ def test_bootstrap_reads_the_environment(clean_env: pytest.MonkeyPatch, tmp_path
 def test_bootstrap_settings_plus_overrides(clean_env: pytest.MonkeyPatch) -> None:
     base = load_settings(backend="memory", min_neighbors=7)
     service = bootstrap(base, min_neighbors=2)
-    assert service.detector.parameters["min_neighbors"] == 2
-    assert isinstance(service.images, InMemoryImageStore)
+    assert service.detect(imagegen.jpeg(), store=False).parameters["min_neighbors"] == 2
+    assert service.describe()["images"] == InMemoryImageStore.__name__
+
+
+def test_bootstrap_uses_the_parts_handed_in(clean_env: pytest.MonkeyPatch) -> None:
+    images, detections = InMemoryImageStore(), InMemoryDetectionRepository()
+    detector = create_detector("haar", min_neighbors=3)
+    service = bootstrap(images=images, detections=detections, detector=detector, backend="filesystem")
+    detection = service.detect(imagegen.jpeg())
+    assert list(images.objects) == [detection.image_key] and list(detections.items) == [detection.id]
+    assert detection.parameters["min_neighbors"] == 3  # the detector handed in, not the settings' one
+    with pytest.raises(ConfigurationError, match="both"):
+        bootstrap(images=InMemoryImageStore())
+
+
+def test_bootstrap_gives_the_service_a_cache_for_per_request_options(clean_env: pytest.MonkeyPatch) -> None:
+    service = bootstrap(backend="memory")
+    tuned = service.detector_for({"min_neighbors": 2, "scale_factor": None})
+    assert tuned is service.detector_for({"min_neighbors": 2})  # built once, then reused
+    assert tuned.parameters["min_neighbors"] == 2
+    assert service.detector_for({"min_neighbors": None}).parameters["min_neighbors"] == 5  # its own
 
 
 def test_bootstrap_bad_configuration(clean_env: pytest.MonkeyPatch) -> None:
@@ -149,7 +167,7 @@ def test_bootstrap_bad_configuration(clean_env: pytest.MonkeyPatch) -> None:
 
 def test_bootstrap_yunet(clean_env: pytest.MonkeyPatch, yunet_model: Path) -> None:
     service = bootstrap(backend="memory", detector="yunet", yunet_model=yunet_model)
-    assert service.detector.name == "yunet"
+    assert service.detector_name == "yunet"
     assert len(service.detect(imagegen.jpeg()).faces) == 1
 
 

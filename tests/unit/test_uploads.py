@@ -39,10 +39,10 @@ class Clock:
 def make(images: InMemoryImageStore | None = None, *, max_bytes: int = 1_000_000, detector_for=None):
     detector = CountingDetector()
     detection = FaceDetectionService(detector, images or InMemoryImageStore(), InMemoryDetectionRepository(),
-                                     limits=ImageLimits(max_bytes=max_bytes))
+                                     limits=ImageLimits(max_bytes=max_bytes), detector_for=detector_for)
     clock = Clock()
     inbox = LocalUploadInbox(clock=clock)
-    uploads = UploadService(detection, InMemoryUploadRepository(), inbox, detector_for=detector_for)
+    uploads = UploadService(detection, InMemoryUploadRepository(), inbox)
     return uploads, inbox, detector, clock
 
 
@@ -104,7 +104,7 @@ def test_non_image_ends_failed_and_stores_nothing() -> None:
     send(inbox, target.url, b"not an image", content_type="image/png")
     failed = uploads.process(upload.upload_id)
     assert failed is not None and failed.status == "failed" and failed.error_code == "invalid_image"
-    assert uploads.detection.detections.items == {}  # type: ignore[attr-defined]
+    assert uploads.detection.list().items == []
     assert uploads.process(upload.upload_id) == failed
 
 
@@ -124,7 +124,7 @@ def test_bytes_without_a_record_are_detected_with_defaults() -> None:
     uploads, inbox, _, _ = make()
     inbox._arrived["holiday/IMG_1.jpg"] = JPEG  # as if copied into the inbox directly
     assert uploads.process("holiday/IMG_1.jpg") is None
-    assert len(uploads.detection.detections.items) == 1  # type: ignore[attr-defined]
+    assert len(uploads.detection.list().items) == 1
 
 
 def test_local_urls_are_checked() -> None:

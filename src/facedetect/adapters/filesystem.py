@@ -120,6 +120,10 @@ class FilesystemImageStore(_DataDir):
         except OSError as exc:  # is_file() swallows "not found" only
             raise StorageError(detail=f"Could not check image {key!r} in {self.path}: {exc.strerror}.") from None
 
+    def url_for(self, key: str, ttl: int) -> str | None:
+        """``None``: a local directory has no URLs (the API serves the bytes)."""
+        return None
+
     def delete(self, key: str) -> None:
         try:
             (self.path / _check_key(key, "Image key")).unlink(missing_ok=True)

@@ -51,6 +51,10 @@ class InMemoryImageStore:
         with self._lock:
             return key in self.objects
 
+    def url_for(self, key: str, ttl: int) -> str | None:
+        """``None``: memory has no URLs (the API serves the bytes)."""
+        return None
+
     def delete(self, key: str) -> None:
         _checked(key)
         with self._lock:

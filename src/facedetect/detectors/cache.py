@@ -1,4 +1,10 @@
-"""Per-request detector options (query parameters), with a small cache of the detectors built.
+"""The detectors built for options, cached: the one place detectors are kept for reuse.
+
+:func:`built_detector` serves the library functions (``detect_faces``, ``redact``): one
+detector per name, model and options, the 8 most recent kept.
+
+:class:`DetectorCache` serves a service's per-request options (query parameters, upload options);
+``bootstrap`` gives each service one.
 
 A request that asks for the service's own settings, or for none, uses the service's
 detector. Other settings build a Haar detector once and keep it (least recently used
@@ -12,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from facedetect.detectors import create_detector
@@ -27,6 +34,12 @@ OptionsKey = tuple[tuple[str, Any], ...]
 
 #: Buffer bytes the idle classifiers of all cached detectors may hold together (one ~2 MP scan).
 IDLE_BYTES = 128 * 2**20
+
+
+@lru_cache(maxsize=8)
+def built_detector(kind: str, yunet_model: str | None, options: OptionsKey) -> FaceDetector:
+    """The detector ``create_detector(kind, yunet_model=..., **dict(options))`` builds, built once."""
+    return create_detector(kind, yunet_model=yunet_model, **dict(options))
 
 
 class DetectorCache:

@@ -73,6 +73,15 @@ class ImageStore(Protocol):
         """Remove ``key``; deleting a missing key is not an error."""
         ...
 
+    def url_for(self, key: str, ttl: int) -> str | None:
+        """A URL that lets anyone GET ``key``'s bytes for ``ttl`` seconds, or ``None``.
+
+        ``None``: this store hands out no links, and callers serve the bytes themselves.
+        A URL is made without checking that the key exists (fetching it then fails), so look
+        the detection up first. Raises ``InvalidInput`` for a ``ttl`` the store cannot sign.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Page:

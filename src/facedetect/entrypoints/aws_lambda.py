@@ -106,13 +106,18 @@ class EmfMetrics:
         errors.flush_metrics()
 
 
+#: What :func:`reset` asked the next bootstrap to use (tests' fakes); empty: the environment alone.
+_parts: dict[str, Any] = {}
+
+
 def _build_service() -> FaceDetectionService:
     from facedetect.composition import bootstrap
 
     started = time.perf_counter()
-    service = bootstrap()
-    logger.info("Service ready", images=type(service.images).__name__, detections=type(service.detections).__name__,
-                detector=service.detector.name, duration_ms=round((time.perf_counter() - started) * 1000, 1))
+    service = bootstrap(**_parts)
+    parts = service.describe()
+    logger.info("Service ready", images=parts["images"], detections=parts["detections"], detector=parts["detector"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 1))
     return service
 
 
@@ -133,23 +138,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return result
 
 
-def reset() -> None:
-    """Forget the service and the cached detectors: the next invocation bootstraps again.
+def reset(**parts: Any) -> None:
+    """Forget the service (and its cached detectors): the next invocation bootstraps again.
 
-    For tests, which change ``FACEDETECT_*`` variables between invocations.
+    For tests. ``parts`` are :func:`~facedetect.composition.bootstrap`'s keywords: stores
+    (``images=`` and ``detections=``, e.g. fakes or fault-injecting ones), a ``detector=``, or
+    settings fields (``max_bytes=``), used by every bootstrap until the next ``reset()``;
+    without them the service comes from the ``FACEDETECT_*`` variables alone.
     """
     _services.reset()
-    app.detectors.clear()
-
-
-def use_service(service: FaceDetectionService) -> None:
-    """Serve the next invocations with ``service`` instead of one bootstrapped from the environment.
-
-    For tests that build the service themselves (fault-injecting clients, fake detectors);
-    :func:`reset` goes back to bootstrapping.
-    """
-    reset()
-    _services.set(service)
+    _parts.clear()
+    _parts.update(parts)
 
 
 @logger.inject_lambda_context(log_event=False)

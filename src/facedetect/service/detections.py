@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,9 @@ from facedetect.domain.imaging import ImageInfo, ImageLimits, decode, identify, 
 from facedetect.domain.model import Detection, Face
 from facedetect.domain.ports import DetectionRepository, FaceDetector, ImageStore, Page
 from facedetect.errors import DetectionNotFound, InvalidInput, NotEnoughTime
+
+#: Builds the detector for per-request options over the service's own (``None``: the own one).
+DetectorFor = Callable[[FaceDetector, Mapping[str, Any]], "FaceDetector | None"]
 
 
 def detection_id(image_sha256: str, detector: FaceDetector, parameters: dict[str, Any] | None = None) -> str:
@@ -93,8 +96,15 @@ class FaceDetectionService:
         larger images are shrunk to fit before detection. ``None``: no bound.
     work_rate
         Predicts a detection's duration, for callers with a deadline (default: a fresh one).
+    detector_for
+        Builds (and may cache) the detector for per-request options layered over ``detector``;
+        returns ``None`` for "use ``detector``" and raises ``InvalidInput`` for options it refuses
+        (:class:`facedetect.detectors.cache.DetectorCache` is what ``bootstrap`` passes).
+        Default: no per-request options; any given is refused.
     clock
         Returns "now" in UTC; injectable for tests.
+
+    The detector and the stores are the service's own: callers use its methods, never them.
     """
 
     def __init__(
@@ -106,15 +116,51 @@ class FaceDetectionService:
         limits: ImageLimits | None = None,
         work_budget_mp: float | None = DEFAULT_WORK_BUDGET_MP,
         work_rate: WorkRate | None = None,
+        detector_for: DetectorFor | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.detector = detector
-        self.images = images
-        self.detections = detections
+        self._detector = detector
+        self._images = images
+        self._detections = detections
+        self._detector_for = detector_for
         self.limits = limits or ImageLimits()
         self.work_budget_mp = work_budget_mp
         self.work_rate = work_rate or WorkRate()
         self._clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def detector_name(self) -> str:
+        """The name of the service's own detector (``haar``, ``haar-multi``, ``yunet``)."""
+        return self._detector.name
+
+    def describe(self) -> dict[str, str]:
+        """What this service is made of, for start-up logs: detector name and store classes."""
+        return {"detector": self._detector.name, "images": type(self._images).__name__,
+                "detections": type(self._detections).__name__}
+
+    def detector_for(self, options: Mapping[str, Any]) -> FaceDetector:
+        """The detector for per-request ``options`` (``None`` values: not given) over the service's own.
+
+        Raises
+        ------
+        InvalidInput
+            The options do not apply to this service's detector, or a value is out of range.
+        """
+        given = {name: value for name, value in options.items() if value is not None}
+        if not given:
+            return self._detector
+        if self._detector_for is None:
+            raise InvalidInput(f"This service takes no detector options ({', '.join(sorted(given))}).")
+        return self._detector_for(self._detector, given) or self._detector
+
+    def remove_stale_temp_files(self) -> int:
+        """Delete what a killed writer left in stores that keep temporary files; how many went."""
+        removed = 0
+        for store in (self._images, self._detections):
+            sweep = getattr(store, "remove_stale_temp_files", None)
+            if callable(sweep):
+                removed += int(sweep())
+        return removed
 
     def detect(self, image_bytes: bytes, *, store: bool = True, detector: FaceDetector | None = None,
                time_left_s: float | None = None) -> Detection:
@@ -145,7 +191,7 @@ class FaceDetectionService:
             raise InvalidInput(f"detect() takes the image's bytes, not {type(image_bytes).__name__}; for a file, "
                                "pass open(path, 'rb').read(), or use facedetect.detect_faces(path).")
         image_bytes = bytes(image_bytes)
-        detector = detector or self.detector
+        detector = detector or self._detector
         identify(image_bytes, self.limits)  # cheap checks before hashing megabytes
         info = probe(image_bytes, self.limits)  # the header only: plan before decoding
         plan = plan_work(detector.name, detector.parameters, info.width, info.height, self.work_budget_mp)
@@ -154,7 +200,7 @@ class FaceDetectionService:
         det_id = detection_id(sha256, detector, parameters)
         if store:
             try:
-                existing = self.detections.get(det_id)
+                existing = self._detections.get(det_id)
             except DetectionNotFound:
                 pass
             else:
@@ -180,14 +226,14 @@ class FaceDetectionService:
             duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
         )
         if store and not self._store(detection, image_bytes):
-            return self.detections.get(det_id)  # a concurrent call stored it first: answer as it did
+            return self._detections.get(det_id)  # a concurrent call stored it first: answer as it did
         return detection
 
     def _store(self, detection: Detection, image_bytes: bytes) -> bool:
         """Store image then detection; ``False`` if the detection is already there (see the storage rule)."""
-        self.images.put(detection.image_key, image_bytes, media_type=detection.media_type)
+        self._images.put(detection.image_key, image_bytes, media_type=detection.media_type)
         try:
-            return self.detections.add(detection)
+            return self._detections.add(detection)
         except Exception:
             if self._is_stored(detection.id):
                 return False  # applied, but its answer was lost: read it like a concurrent call's
@@ -196,29 +242,37 @@ class FaceDetectionService:
     def _is_stored(self, detection_id: str) -> bool:
         """Whether the detection reads back; ``False`` when that cannot be known either."""
         try:
-            self.detections.get(detection_id)
+            self._detections.get(detection_id)
         except Exception:  # DetectionNotFound, or the store is still failing
             return False
         return True
 
     def _ensure_image(self, detection: Detection, image_bytes: bytes) -> None:
         """Store the image of an already stored detection again if it is missing."""
-        if not self.images.exists(detection.image_key):
-            self.images.put(detection.image_key, image_bytes, media_type=detection.media_type)
+        if not self._images.exists(detection.image_key):
+            self._images.put(detection.image_key, image_bytes, media_type=detection.media_type)
 
     def get(self, detection_id: str) -> Detection:
         """The stored detection; raises ``DetectionNotFound``."""
-        return self.detections.get(detection_id)
+        return self._detections.get(detection_id)
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> Page:
         """Stored detections, newest first."""
-        return self.detections.list(limit=limit, cursor=cursor)
+        return self._detections.list(limit=limit, cursor=cursor)
 
     def image(self, detection_id: str) -> tuple[bytes, str]:
         """The stored image of a detection and its media type."""
-        detection = self.detections.get(detection_id)
-        return self.images.get(detection.image_key), detection.media_type
+        detection = self._detections.get(detection_id)
+        return self._images.get(detection.image_key), detection.media_type
+
+    def image_url(self, detection_id: str, *, ttl: int) -> str | None:
+        """A link to the stored image of a detection, valid ``ttl`` seconds; ``None``: use :meth:`image`.
+
+        Raises ``DetectionNotFound`` for an unknown detection.
+        """
+        detection = self._detections.get(detection_id)
+        return self._images.url_for(detection.image_key, ttl)
 
     def delete(self, detection_id: str) -> None:
         """Forget a detection (its image stays: other detections may share it)."""
-        self.detections.delete(detection_id)
+        self._detections.delete(detection_id)

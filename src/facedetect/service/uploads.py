@@ -32,7 +32,7 @@ from facedetect.errors import (
 
 if TYPE_CHECKING:
     from facedetect.domain.model import Detection
-    from facedetect.domain.ports import FaceDetector, UploadInbox, UploadRepository
+    from facedetect.domain.ports import UploadInbox, UploadRepository
     from facedetect.service.detections import FaceDetectionService
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,6 @@ DEFAULT_UPLOAD_TTL_S = 900
 
 #: Errors that are the bytes' fault: the upload fails for good, no retry.
 PERMANENT_ERRORS = (InvalidInput, UnsupportedImageFormat, ImageTooLarge)
-
-DetectorFor = Callable[["FaceDetector", Mapping[str, Any]], "FaceDetector | None"]
 
 
 class UploadService:
@@ -57,10 +55,6 @@ class UploadService:
         Where upload records are kept.
     inbox
         Where the bytes arrive.
-    detector_for
-        Maps the recorded options to a detector (``None``: the service's own), e.g.
-        :meth:`facedetect.detectors.cache.DetectorCache.for_request`. Without
-        it, uploads with options are refused.
     expires_in
         Lifetime of the upload URLs, seconds.
     clock
@@ -68,13 +62,12 @@ class UploadService:
     """
 
     def __init__(self, detection: FaceDetectionService, uploads: UploadRepository, inbox: UploadInbox, *,
-                 detector_for: DetectorFor | None = None, expires_in: int = DEFAULT_UPLOAD_TTL_S,
+                 expires_in: int = DEFAULT_UPLOAD_TTL_S,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.detection = detection
         self.uploads = uploads
         self.inbox = inbox
         self.expires_in = expires_in
-        self._detector_for = detector_for
         self._clock = clock or (lambda: datetime.now(UTC))
 
     @property
@@ -105,7 +98,7 @@ class UploadService:
         if content_length > self.max_bytes:
             raise ImageTooLarge(f"The image is {content_length} bytes; the limit is {self.max_bytes} bytes.")
         given = {name: value for name, value in (options or {}).items() if value is not None}
-        self._detector(given)  # a bad option is refused now, not after the upload
+        self.detection.detector_for(given)  # a bad option is refused now, not after the upload
         now = self._clock()
         upload = Upload(upload_id=new_upload_id(), status="pending", content_type=media_type,
                         content_length=content_length, options=given, created_at=now,
@@ -129,7 +122,7 @@ class UploadService:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise InvalidInput("sha256 must be the 64 lower-case hex digits of the file's SHA-256.")
         given = {name: value for name, value in (options or {}).items() if value is not None}
-        detector = self._detector(given) or self.detection.detector
+        detector = self.detection.detector_for(given)
         try:
             return self.detection.get(detection_id(sha256, detector))
         except DetectionNotFound:
@@ -172,7 +165,7 @@ class UploadService:
         except ImageTooLarge as exc:
             return self._finish(name, upload, error=exc)
         try:
-            detector = self._detector(upload.options if upload else {})
+            detector = self.detection.detector_for(upload.options if upload else {})
             detection = self.detection.detect(data, detector=detector)
         except PERMANENT_ERRORS as exc:
             return self._finish(name, upload, error=exc)
@@ -209,9 +202,3 @@ class UploadService:
         self.inbox.delete(name)
         return upload
 
-    def _detector(self, options: Mapping[str, Any]) -> FaceDetector | None:
-        if not options:
-            return None
-        if self._detector_for is None:
-            raise InvalidInput("Detector options are not available for uploads here.")
-        return self._detector_for(self.detection.detector, options)

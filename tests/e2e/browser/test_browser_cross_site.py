@@ -21,6 +21,7 @@ from typing import Any
 import imagegen
 import pytest
 
+from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.composition import bootstrap
 from facedetect.entrypoints.local_server.server import make_server
 
@@ -83,11 +84,11 @@ def serve_page(html: str) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 @pytest.fixture
 def victim() -> Iterator[tuple[str, Any]]:
-    service = bootstrap(backend="memory")
-    server = make_server(service, port=0, threads=4)
+    stores = InMemoryImageStore(), InMemoryDetectionRepository()
+    server = make_server(bootstrap(images=stores[0], detections=stores[1]), port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield server.url, service
+    yield server.url, stores
     server.stop()
     thread.join(timeout=30)
 
@@ -97,7 +98,7 @@ def test_a_page_on_another_origin_cannot_store_a_photo(browser: Any, victim: tup
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    victim_url, service = victim
+    victim_url, (images, detections) = victim
     jpeg = imagegen.jpeg(imagegen.composite([(0, 0, 0.5)], size=(300, 300)))
     html = ATTACK_PAGE.replace("VICTIM", victim_url).replace("JPEG_BASE64", base64.b64encode(jpeg).decode())
     attacker, attacker_url = serve_page(html)
@@ -110,7 +111,7 @@ def test_a_page_on_another_origin_cannot_store_a_photo(browser: Any, victim: tup
     finally:
         attacker.shutdown()
         attacker.server_close()
-    assert service.images.objects == {} and service.detections.items == {}, outcome
+    assert images.objects == {} and detections.items == {}, outcome
     refused = [r.getMessage() for r in caplog.records if "cross_origin_refused" in r.getMessage()]
     # the three no-cors fetches and the two forms reached the server, and each was refused for its Origin;
     # the CORS fetch never did (its preflight got no Access-Control-Allow-Origin)

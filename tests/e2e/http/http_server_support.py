@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.composition import bootstrap
 from facedetect.entrypoints.local_server.server import make_server
 
@@ -26,6 +27,8 @@ class RunningServer:
     port: int
     service: Any
     stop: Callable[[], None]
+    images: Any = None
+    detections: Any = None
 
     @property
     def url(self) -> str:
@@ -45,13 +48,20 @@ class RunningServer:
 @contextmanager
 def server_in_thread(threads: int = 4, detections: int | None = None, upload_wait: float = 5.0,
                      **settings: Any) -> Iterator[RunningServer]:
-    """``make_server`` on port 0 with a service from ``settings``, running in a daemon thread."""
+    """``make_server`` on port 0 with a service from ``settings``, running in a daemon thread.
+
+    On the memory backend the stores are made here, so that the test can look inside them.
+    """
+    if settings.get("backend") == "memory":
+        settings.setdefault("images", InMemoryImageStore())
+        settings.setdefault("detections", InMemoryDetectionRepository())
     service = bootstrap(**settings)
     server = make_server(service, port=0, threads=threads, detections=detections, upload_wait=upload_wait)
     thread = threading.Thread(target=server.run, name="test-server", daemon=True)
     thread.start()
     try:
-        yield RunningServer(server.host, server.port, service, server.stop)
+        yield RunningServer(server.host, server.port, service, server.stop, settings.get("images"),
+                            settings.get("detections"))
     finally:
         server.stop()
         thread.join(timeout=300)  # generous: only a hang should reach it

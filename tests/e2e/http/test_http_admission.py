@@ -53,8 +53,8 @@ class BlockingDetector:
 @pytest.fixture
 def blocked_server() -> Iterator[tuple[RunningServer, BlockingDetector]]:
     detector = BlockingDetector()
-    with server_in_thread(threads=8, detections=SLOTS, upload_wait=WAIT_SECONDS, backend="memory") as server:
-        server.service.detector = detector
+    with server_in_thread(threads=8, detections=SLOTS, upload_wait=WAIT_SECONDS, backend="memory",
+                          detector=detector) as server:
         try:
             yield server, detector
         finally:
@@ -99,7 +99,7 @@ def test_uploads_beyond_capacity_wait_briefly_then_get_503_with_retry_after(bloc
         assert not any(f.done() for f in running)
         detector.release()
         assert [f.result()[0] for f in running] == [200] * SLOTS
-    assert len(server.service.detections.items) == SLOTS  # the refused ones stored nothing
+    assert len(server.detections.items) == SLOTS  # the refused ones stored nothing
 
 
 def test_a_waiting_upload_gets_the_slot_a_finished_one_frees():

@@ -41,7 +41,7 @@ def test_a_declared_body_over_the_limit_gets_413_json_without_being_sent(memory_
     assert_json_error(status, headers, payload, 413, "image_too_large")
     assert "1,000,000,000" in json.loads(payload)["error"]["message"]
     assert headers.get("connection") == "close"
-    assert memory_server.service.detections.items == {}
+    assert memory_server.detections.items == {}
 
 
 def test_the_limit_leaves_room_for_a_base64_json_image_of_the_maximum_size(memory_server: RunningServer):

@@ -41,7 +41,7 @@ def test_requests_are_processed_in_parallel_by_the_worker_threads(tmp_path: Path
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             assert list(pool.map(send, bodies)) == [200] * 4
-        detections = list(server.service.detections.items.values())
+        detections = list(server.detections.items.values())
     spans = sorted((d.created_at.timestamp() - d.duration_ms / 1000, d.created_at.timestamp()) for d in detections)
     assert len(spans) == 4
     assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in itertools.pairwise(spans))

@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import imagegen
 
+from facedetect.detectors import create_detector
 from facedetect.service.detections import detection_id
 
 
-def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(invoke, api_event, lambda_handler, stored):
+def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(invoke, api_event, memory_stores, stored):
     images = imagegen.variants(10, size=128)
     jobs = [(i, images[i % 10]) for i in range(50)]
     start = threading.Barrier(16)
@@ -26,7 +27,6 @@ def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(invoke, api_
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(one, jobs))
 
-    service = lambda_handler.app.service
     ids: dict[bytes, set[str]] = {}
     for index, image, answer in results:
         assert answer.status == 200, answer.raw_body
@@ -35,7 +35,7 @@ def test_fifty_parallel_invocations_of_ten_images_store_exactly_ten(invoke, api_
         assert detection["sha256"] == hashlib.sha256(image).hexdigest()
         ids.setdefault(image, set()).add(detection["id"])
     assert all(len(found) == 1 for found in ids.values())
-    expected = {detection_id(hashlib.sha256(image).hexdigest(), service.detector) for image in images}
+    expected = {detection_id(hashlib.sha256(image).hexdigest(), create_detector("haar")) for image in images}
     assert {next(iter(found)) for found in ids.values()} == expected
     assert stored() == (10, 10)
-    assert {data for data, _ in service.images.objects.values()} == set(images)
+    assert {data for data, _ in memory_stores.images.objects.values()} == set(images)

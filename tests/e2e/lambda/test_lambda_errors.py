@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import imagegen
 import pytest
 
+from facedetect.adapters.memory import InMemoryImageStore
 from facedetect.entrypoints.rest.events import build_event
 from facedetect.entrypoints.rest.schemas import ErrorResponse
 from facedetect.errors import StorageUnavailable
@@ -125,9 +126,8 @@ class _UnavailableRepository:
 
 
 def test_storage_unavailable_is_503_with_retry_after_and_leaves_no_image(invoke, lambda_handler, stored, jpeg):
-    service = lambda_handler.app.service
-    images = service.images
-    service.detections = _UnavailableRepository()
+    images = InMemoryImageStore()
+    lambda_handler.reset(images=images, detections=_UnavailableRepository())
     event = build_event("POST", "/faces", body=jpeg, headers=OCTET)
     answer = invoke(event)
     assert_error(answer, 503, "storage_unavailable", event["requestContext"]["requestId"])
@@ -143,7 +143,7 @@ def test_a_bug_is_a_500_without_details_and_its_traceback_goes_to_the_log(invoke
         def detect(self, image: Any) -> Any:
             raise ZeroDivisionError("s3cr3t internal state")
 
-    lambda_handler.app.service.detector = BrokenDetector()
+    lambda_handler.reset(detector=BrokenDetector())
     event = build_event("POST", "/faces", body=jpeg, headers=OCTET)
     error = assert_error(invoke(event), 500, "internal_error", event["requestContext"]["requestId"])
     assert "s3cr3t" not in error["message"] and event["requestContext"]["requestId"] in error["message"]

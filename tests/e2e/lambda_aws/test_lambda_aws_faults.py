@@ -2,7 +2,7 @@
 
 The service is built here from the product's own clients (``facedetect.adapters.aws.clients``) wrapped
 in ``FailingClient`` (chosen calls raise instead of running) and installed in the handler with
-``aws_lambda.use_service``. Throttling is also injected on the wire: DynamoDB answers HTTP 400
+``aws_lambda.reset(images=..., detections=...)``. Throttling is also injected on the wire: DynamoDB answers HTTP 400
 ``ThrottlingException`` and botocore's own retries run. Afterwards the bucket is listed and the
 table scanned: no half detection, no face item without its detection and its image. An image
 without a detection may stay after a failed detection write (the storage rule keeps it: it
@@ -24,10 +24,8 @@ from lambda_aws_kit import BUCKET, MAX_BYTES, TABLE, Deployment, assert_json_err
 from facedetect.adapters.aws.clients import MAX_ATTEMPTS, dynamodb_client, s3_client
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
 from facedetect.adapters.aws.s3 import S3ImageStore
-from facedetect.domain.imaging import ImageLimits
 from facedetect.domain.model import BoundingBox, Face
 from facedetect.domain.ports import FaceDetector
-from facedetect.service.detections import FaceDetectionService
 
 PNG = imagegen.png()  # the astronaut: one face for Haar
 SHAPES = imagegen.png(imagegen.shapes())  # 400x300, no face: the fake detector supplies them
@@ -51,11 +49,8 @@ def install(deployed: Deployment, endpoint: str, detector: FaceDetector, *, s3_f
     """Build the service on the moto server with failing client wrappers and make the handler use it."""
     s3 = FailingClient(s3_client(endpoint), s3_failures or {})
     dynamodb = FailingClient(dynamodb_client(endpoint), dynamodb_failures or {})
-    service = FaceDetectionService(detector, S3ImageStore(BUCKET, client=s3),
-                                   DynamoDBDetectionRepository(TABLE, client=dynamodb),
-                                   limits=ImageLimits(max_bytes=MAX_BYTES))
-    deployed.handler.use_service(service)
-    assert deployed.handler.app.service is service
+    deployed.handler.reset(images=S3ImageStore(BUCKET, client=s3), detector=detector, max_bytes=MAX_BYTES,
+                           detections=DynamoDBDetectionRepository(TABLE, client=dynamodb))
     return s3, dynamodb
 
 
@@ -172,9 +167,8 @@ def test_throttling_on_the_wire_is_retried_by_botocore_then_503(deployed, api_ev
                            _Body(json.dumps(body).encode()))
 
     dynamodb.meta.events.register("before-send.dynamodb.TransactWriteItems", throttle)
-    service = FaceDetectionService(haar, S3ImageStore(BUCKET, client=s3_client(moto_url)),
-                                   DynamoDBDetectionRepository(TABLE, client=dynamodb))
-    deployed.handler.use_service(service)
+    deployed.handler.reset(images=S3ImageStore(BUCKET, client=s3_client(moto_url)), detector=haar,
+                           detections=DynamoDBDetectionRepository(TABLE, client=dynamodb))
 
     answer = deployed.invoke(api_event("post_faces_png", image=PNG, request_id="req-wire"))
 

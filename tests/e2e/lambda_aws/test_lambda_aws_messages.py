@@ -20,8 +20,6 @@ from lambda_aws_kit import BUCKET, TABLE, Deployment
 from facedetect.adapters.aws.clients import dynamodb_client, s3_client
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
 from facedetect.adapters.aws.s3 import S3ImageStore
-from facedetect.domain.imaging import ImageLimits
-from facedetect.service.detections import FaceDetectionService
 
 PNG = imagegen.png()
 KEY = f"{hashlib.sha256(PNG).hexdigest()}.png"
@@ -50,11 +48,10 @@ CALLS = [
 
 def install(deployed: Deployment, url: str, detector: Any, s3_failures: dict[str, Any],
             dynamodb_failures: dict[str, Any]) -> None:
-    service = FaceDetectionService(
-        detector, S3ImageStore(BUCKET, client=FailingClient(s3_client(url), s3_failures)),
-        DynamoDBDetectionRepository(TABLE, client=FailingClient(dynamodb_client(url), dynamodb_failures)),
-        limits=ImageLimits(max_bytes=1_000_000))
-    deployed.handler.use_service(service)
+    deployed.handler.reset(
+        images=S3ImageStore(BUCKET, client=FailingClient(s3_client(url), s3_failures)), detector=detector,
+        detections=DynamoDBDetectionRepository(TABLE, client=FailingClient(dynamodb_client(url), dynamodb_failures)),
+        max_bytes=1_000_000)
 
 
 @pytest.mark.parametrize("kind", sorted(ERRORS))

@@ -27,11 +27,8 @@ from support.lambda_events import FakeLambdaContext, invoke_handler
 from facedetect.adapters.aws.clients import dynamodb_client, s3_client
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
 from facedetect.adapters.aws.s3 import S3ImageStore
-from facedetect.detectors import create_detector
-from facedetect.domain.imaging import ImageLimits
 from facedetect.entrypoints.rest.events import build_event
 from facedetect.library import detect_faces
-from facedetect.service.detections import FaceDetectionService
 
 BUCKET = "facedetect-uploads-e2e"
 TABLE = "faces"
@@ -170,10 +167,8 @@ def test_a_transient_fault_returns_the_message_for_retry(stack: Stack, moto_url:
     event = sqs_event(stack)  # moto's s3:TestEvent (sent when the notification was set up) and the upload
     [upload_message] = [r["messageId"] for r in event["Records"] if "Records" in json.loads(r["body"])]
     s3 = FailingClient(s3_client(moto_url), {"put_object": client_error("SlowDown", "PutObject", status=503)})
-    flaky = FaceDetectionService(create_detector("haar"), S3ImageStore(BUCKET, client=s3),
-                                 DynamoDBDetectionRepository(TABLE, client=dynamodb_client(moto_url)),
-                                 limits=ImageLimits(max_bytes=MAX_BYTES))
-    stack.handler.use_service(flaky)
+    stack.handler.reset(images=S3ImageStore(BUCKET, client=s3), max_bytes=MAX_BYTES,
+                        detections=DynamoDBDetectionRepository(TABLE, client=dynamodb_client(moto_url)))
     assert failures(stack, event) == [upload_message]  # the test event is consumed, the upload retried
     assert api(stack, "GET", f"/uploads/{created['upload_id']}").json["status"] == "pending"
 

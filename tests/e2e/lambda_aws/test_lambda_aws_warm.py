@@ -39,7 +39,7 @@ def test_warm_invocations_reuse_the_service_its_clients_and_detector(deployed, a
     with loopback_only() as guard:
         cold = deployed.invoke(api_event("post_faces_png", image=PNG))
         service = deployed.handler.app.service
-        s3, dynamodb, detector = service.images.client, service.detections.client, service.detector
+        detector = service.detector_for({})
         after_cold = list(created)
         warm = [deployed.invoke(api_event("post_root_jpeg", image=JPEG)),
                 deployed.invoke(api_event("get_face", detection_id=cold.json["detection"]["id"]))]
@@ -50,8 +50,7 @@ def test_warm_invocations_reuse_the_service_its_clients_and_detector(deployed, a
     assert sorted(after_cold) == ["dynamodb", "s3"]  # the cold start made exactly one client of each
     assert created == after_cold  # warm invocations made none
     assert deployed.handler.app.service is service
-    assert (service.images.client, service.detections.client, service.detector) == (s3, dynamodb, detector)
-    assert s3 is service.images.client and dynamodb is service.detections.client and detector is service.detector
+    assert service.detector_for({}) is detector  # same service, same detector: the stores and clients are its own
     assert len(guard.refused) == 1 and guard.refused[0].startswith("github.com")  # only the probe above
     assert guard.connections and set(guard.connections) == {("127.0.0.1", moto_port)}
 
@@ -73,8 +72,7 @@ with loopback_only() as guard:  # before the handler module is imported
     for event in events:
         statuses.append(aws_lambda.handler(event, Context())["statusCode"])
         service = aws_lambda.app.service
-        identities.append([id(service), id(service.images.client), id(service.detections.client),
-                           id(service.detector)])
+        identities.append([id(service), id(service.detector_for({}))])
 json.dump({"statuses": statuses, "identities": identities, "refused": guard.refused,
            "connections": guard.connections}, open(sys.argv[2], "w"))
 """

@@ -251,10 +251,10 @@ def test_an_sdk_without_conditional_writes_is_detected_and_head_then_put_is_used
 
 def test_the_service_on_an_old_sdk_stores_each_image_once(aws: Aws, bucket: str, table: str) -> None:
     old = OldSdkClient(aws.s3)
-    svc = FaceDetectionService(FixedDetector(2), S3ImageStore(BUCKET, client=old),
-                               DynamoDBDetectionRepository(TABLE, client=aws.dynamodb))
+    images, detections = S3ImageStore(BUCKET, client=old), DynamoDBDetectionRepository(TABLE, client=aws.dynamodb)
+    svc = FaceDetectionService(FixedDetector(2), images, detections)
     first = svc.detect(IMAGE)
-    again = FaceDetectionService(FixedDetector(3), svc.images, svc.detections).detect(IMAGE)  # other settings
+    again = FaceDetectionService(FixedDetector(3), images, detections).detect(IMAGE)  # other settings
     assert first.image_key == again.image_key and first.id != again.id
     assert list_keys(aws) == [first.image_key] and len(old.puts) == 1
     assert svc.image(again.id)[0] == IMAGE

@@ -48,9 +48,9 @@ def test_empty_key_is_rejected(store: S3ImageStore) -> None:
         store.put("", DATA, media_type="image/jpeg")
 
 
-def test_presigned_url_is_short_lived_and_signed(store: S3ImageStore) -> None:
+def test_url_for_is_short_lived_and_signed(store: S3ImageStore) -> None:
     store.put(KEY, DATA, media_type="image/jpeg")
-    url = store.presigned_url(KEY, expires_in=120)
+    url = store.url_for(KEY, 120)
     query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
     assert query["X-Amz-Expires"] == ["120"]
     assert "X-Amz-Signature" in query
@@ -58,15 +58,15 @@ def test_presigned_url_is_short_lived_and_signed(store: S3ImageStore) -> None:
 
 
 @pytest.mark.parametrize("expires_in", [0, -5, 8 * 24 * 3600, True, 2.5])
-def test_presigned_url_rejects_bad_lifetimes(store: S3ImageStore, expires_in: object) -> None:
+def test_url_for_rejects_bad_lifetimes(store: S3ImageStore, expires_in: object) -> None:
     with pytest.raises(InvalidInput):
-        store.presigned_url(KEY, expires_in=expires_in)  # type: ignore[arg-type]
+        store.url_for(KEY, expires_in)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("aws", ["server"], indirect=True)
-def test_presigned_url_is_fetchable_over_http(store: S3ImageStore) -> None:
+def test_url_for_is_fetchable_over_http(store: S3ImageStore) -> None:
     store.put(KEY, DATA, media_type="image/jpeg")
-    with urllib.request.urlopen(store.presigned_url(KEY), timeout=10) as response:
+    with urllib.request.urlopen(store.url_for(KEY, 300), timeout=10) as response:
         assert response.status == 200
         assert response.headers["Content-Type"] == "image/jpeg"
         assert response.read() == DATA
@@ -78,7 +78,7 @@ def test_bucket_is_not_public(aws: Aws, store: S3ImageStore) -> None:
     store.put(KEY, DATA, media_type="image/jpeg")
     block = aws.s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
     assert all(block.values())
-    url = store.presigned_url(KEY).split("?")[0]
+    url = store.url_for(KEY, 300).split("?")[0]
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(url, timeout=10)
     assert info.value.code == 403

@@ -19,7 +19,8 @@ from facedetect.settings import load_settings
 
 def test_detect_stores_image_and_reference_items(aws: Aws, bucket: str, table: str) -> None:
     service = bootstrap(backend="aws", s3_bucket=BUCKET, aws_endpoint_url=aws.endpoint_url)
-    assert isinstance(service.images, S3ImageStore) and isinstance(service.detections, DynamoDBDetectionRepository)
+    assert service.describe()["images"] == S3ImageStore.__name__
+    assert service.describe()["detections"] == DynamoDBDetectionRepository.__name__
     image = imagegen.jpeg()
     sha = hashlib.sha256(image).hexdigest()
 
@@ -62,7 +63,7 @@ def test_stored_image_is_served_by_presigned_url(aws: Aws, bucket: str, table: s
     data = imagegen.png(imagegen.shapes())
     images.put("abc.png", data, media_type="image/png")
     assert list_keys(aws) == ["img/abc.png"]
-    with urllib.request.urlopen(images.presigned_url("abc.png"), timeout=10) as response:
+    with urllib.request.urlopen(images.url_for("abc.png", 300), timeout=10) as response:
         assert response.read() == data
 
 

@@ -3,7 +3,7 @@
 Keys are content-derived (``<sha256>.<ext>``, see ``Detection.image_key``), stored under
 ``prefix + key``. Every object is written with its ``ContentType`` and SSE-S3 encryption
 (``ServerSideEncryption='AES256'``). The bucket stays private: images are handed out as
-short-lived presigned GET URLs (:meth:`S3ImageStore.presigned_url`).
+short-lived presigned GET URLs (:meth:`S3ImageStore.url_for`).
 
 ``put`` says whether this call created the object with a conditional write
 (``If-None-Match: *``): S3 answers 412 when the key exists, so of several concurrent writers
@@ -156,17 +156,16 @@ class S3ImageStore:
         with aws_errors(self._resource, f"deleting {object_key!r}", key=key):
             self.client.delete_object(Bucket=self.bucket, Key=object_key)
 
-    def presigned_url(self, key: str, *, expires_in: int = 300) -> str:
-        """A URL that lets anyone GET the image for ``expires_in`` seconds (default 5 minutes).
+    def url_for(self, key: str, ttl: int) -> str:
+        """A presigned URL that lets anyone GET the image for ``ttl`` seconds.
 
         Signing is local: the URL is made even if the key does not exist (fetching it then
         gives 404), so check the detection first.
         """
-        if isinstance(expires_in, bool) or not isinstance(expires_in, int) \
-                or not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
-            raise InvalidInput(f"expires_in must be 1 to {MAX_PRESIGN_SECONDS} seconds, not {expires_in!r}.")
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_PRESIGN_SECONDS:
+            raise InvalidInput(f"A link's lifetime must be 1 to {MAX_PRESIGN_SECONDS} seconds, not {ttl!r}.")
         object_key = self.object_key(key)
         with aws_errors(self._resource, f"signing a URL for {object_key!r}", key=key):
             return self.client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": object_key}, ExpiresIn=expires_in
+                "get_object", Params={"Bucket": self.bucket, "Key": object_key}, ExpiresIn=ttl
             )

@@ -131,11 +131,7 @@ def startup_line(url: str, settings: Settings, threads: int, slots: int | None =
 
 def _remove_stale_temp_files(service: FaceDetectionService) -> None:
     """Sweep what a killed writer left behind, in the stores that keep temporary files (the filesystem ones)."""
-    removed = 0
-    for store in (service.images, service.detections):
-        sweep = getattr(store, "remove_stale_temp_files", None)
-        if callable(sweep):
-            removed += int(sweep())
+    removed = service.remove_stale_temp_files()
     if removed:
         logging.getLogger(__name__).info("removed %d stale temporary file(s) from the data directory", removed)
 

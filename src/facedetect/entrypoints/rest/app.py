@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from facedetect.detectors.cache import DetectorCache
 from facedetect.entrypoints.rest.cors import CorsPolicy
 from facedetect.entrypoints.rest.errors import register_error_handlers
 from facedetect.entrypoints.rest.resolver import ConcurrentRestResolver
@@ -99,8 +98,6 @@ class FaceDetectApp(ConcurrentRestResolver):
     ----------
     services
         The :class:`LazyService` holding the service.
-    detectors
-        Detectors built for per-request options.
     observer
         Receives each detection and error (the Lambda records metrics with it).
     deadline_margin_s
@@ -109,11 +106,10 @@ class FaceDetectApp(ConcurrentRestResolver):
     """
 
     def __init__(self, service_factory: ServiceFactory | LazyService, *,
-                 observer: RequestObserver | None = None, detector_cache_size: int = 8,
+                 observer: RequestObserver | None = None,
                  deadline_margin_s: float | None = None) -> None:
         super().__init__(enable_validation=False)  # enabled per route: only routes with query parameters
         self.services = service_factory if isinstance(service_factory, LazyService) else LazyService(service_factory)
-        self.detectors = DetectorCache(detector_cache_size)
         self.observer: RequestObserver = observer or NullObserver()
         self.deadline_margin_s = deadline_margin_s
         self._openapi_cache: dict[str, str] = {}

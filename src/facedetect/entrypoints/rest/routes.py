@@ -66,7 +66,7 @@ def register_routes(app: FaceDetectApp) -> None:
     def detect_body(options: dict[str, Any], *, store: bool) -> tuple[bytes, Detection]:
         """The request's image and its detection with the request's detector options, within its time."""
         service = app.service
-        detector = app.detectors.for_request(service.detector, options)
+        detector = service.detector_for(options)
         image = read_image(app.current_event, max_bytes=service.limits.max_bytes)
         detection = service.detect(image, store=store, detector=detector, time_left_s=app.time_left_s())
         app.observer.detected(detection)
@@ -139,13 +139,11 @@ def register_routes(app: FaceDetectApp) -> None:
              responses={**image_responses(), **_READ_ERRORS})
     def get_detection_image(detection_id: str) -> Response[Any]:
         service = app.service
-        detection = service.get(_checked(detection_id))
-        presign = getattr(service.images, "presigned_url", None)
-        if callable(presign):
-            url = str(presign(detection.image_key, expires_in=IMAGE_URL_TTL_S))
+        url = service.image_url(_checked(detection_id), ttl=IMAGE_URL_TTL_S)
+        if url is not None:
             return _json({"url": url, "expires_in": IMAGE_URL_TTL_S}, status=302, headers={"Location": url})
-        data = service.images.get(detection.image_key)
-        return Response(status_code=200, content_type=detection.media_type, body=data,
+        data, media_type = service.image(detection_id)
+        return Response(status_code=200, content_type=media_type, body=data,
                         headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
     @app.get("/openapi.json", operation_id="getOpenApi", tags=["docs"], summary="This API's OpenAPI document",

@@ -106,7 +106,7 @@ class UploadServices:
             if self._built is None or self._built[0] is not service:
                 from facedetect.composition import build_upload_service
 
-                self._built = (service, build_upload_service(service, detector_for=self._app.detectors.for_request))
+                self._built = (service, build_upload_service(service))
             return self._built[1]
 
     def set(self, uploads: UploadService) -> None:
