@@ -7,19 +7,18 @@ Explicit keyword arguments win over the environment. Bad or missing settings rai
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from facedetect.adapters import Backend
+from facedetect.detectors.factory import DetectorName
 from facedetect.detectors.models import find_model
 from facedetect.domain.budget import DEFAULT_WORK_BUDGET_MP
 from facedetect.domain.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from facedetect.errors import ConfigurationError
 from facedetect.userdirs import default_data_dir
-
-Backend = Literal["memory", "filesystem", "aws"]
-DetectorName = Literal["haar", "haar-multi", "yunet"]
 
 
 class Settings(BaseSettings):

@@ -12,11 +12,12 @@ from support.fakes import CountingDetector
 from support.geometry import iou, raw_xyxy, xyxy
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
+from facedetect.adapters.records import detection_from_record, detection_to_record
 from facedetect.detectors.haar import HaarCascadeDetector
 from facedetect.domain.budget import MAX_FACES, work_mp
 from facedetect.domain.imaging import decode, probe
 from facedetect.domain.model import BoundingBox, Face
-from facedetect.entrypoints.rest.representation import detection_from_json, detection_to_json
+from facedetect.entrypoints.rest.representation import detection_to_json
 from facedetect.errors import DetectionNotFound, NotEnoughTime
 from facedetect.service.detections import FaceDetectionService, detection_id
 
@@ -62,7 +63,7 @@ def test_over_budget_the_image_is_shrunk_and_the_boxes_come_back_in_original_pix
     assert len(small.faces) == len(full.faces) == 3
     for face in full.faces:  # the same faces, about where they are at full size
         assert max(iou(face.box, other.box) for other in small.faces) > 0.6
-    assert detection_from_json(detection_to_json(small)).parameters["scaled_to"] == [width, height]
+    assert detection_to_json(small)["parameters"]["scaled_to"] == [width, height]
 
 
 def test_max_dimension_alone_records_no_scaled_to_and_keeps_its_id() -> None:
@@ -133,9 +134,9 @@ def test_a_flood_of_raw_hits_is_capped() -> None:
 def test_old_records_without_scaled_to_still_read() -> None:
     svc = service()
     detection = svc.detect(imagegen.jpeg(imagegen.group()))
-    record = detection_to_json(detection)
+    record = detection_to_record(detection)
     assert "scaled_to" not in record["parameters"]
-    assert detection_from_json(record) == detection
+    assert detection_from_record(record, where="in this test") == detection
     with pytest.raises(DetectionNotFound):
         svc.get("0" * 32)
 

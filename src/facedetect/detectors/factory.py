@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 from facedetect.detectors.models import find_model
 from facedetect.domain.ports import FaceDetector
 from facedetect.errors import InvalidInput
 
-DETECTORS = ("haar", "haar-multi", "yunet")
+#: The detector names: settings (``FACEDETECT_DETECTOR``), the CLI's ``--detector`` and the API take these.
+DetectorName = Literal["haar", "haar-multi", "yunet"]
+DETECTORS: tuple[str, ...] = get_args(DetectorName)
 
 
 def create_detector(kind: str = "haar", *, yunet_model: str | None = None, **options: Any) -> FaceDetector:

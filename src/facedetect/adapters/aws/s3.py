@@ -24,20 +24,19 @@ IAM: ``s3:PutObject``, ``s3:GetObject``, ``s3:DeleteObject`` on the prefix and
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from facedetect.adapters.aws.clients import LazyClient, s3_client
 from facedetect.adapters.aws.errors import NOT_FOUND_CODES, aws_errors, error_code
+from facedetect.adapters.aws.retries import CONFLICT_ATTEMPTS, attempts
 from facedetect.errors import InvalidInput, StorageUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
-_CONFLICT_ATTEMPTS = 3
 
 
 def supports_conditional_put(client: Any) -> bool:
@@ -99,7 +98,7 @@ class S3ImageStore:
         with aws_errors(self._resource, action):
             if not self.uses_conditional_writes():
                 return self._put_if_absent_by_head(object_key, data, media_type)
-            for attempt in range(_CONFLICT_ATTEMPTS):
+            for _ in attempts(CONFLICT_ATTEMPTS):
                 try:
                     self.client.put_object(Bucket=self.bucket, Key=object_key, Body=data, ContentType=media_type,
                                            ServerSideEncryption="AES256", IfNoneMatch="*")
@@ -115,7 +114,6 @@ class S3ImageStore:
                         raise
                 # 409: another conditional write of this key is in flight; S3 asks to try again
                 # (an answer, not a network failure: botocore does not retry it).
-                time.sleep(0.05 * (attempt + 1))
         raise StorageUnavailable(detail=f"{self._resource}: concurrent writes kept conflicting while {action}.")
 
     def _put_if_absent_by_head(self, object_key: str, data: bytes, media_type: str) -> bool:

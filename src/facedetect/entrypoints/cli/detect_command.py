@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from facedetect.entrypoints.cli.inputs import Input, Skipped, expand
+from facedetect.entrypoints.cli.inputs import Input, collect
 from facedetect.entrypoints.cli.options import (
     add_detector_options,
     add_storage_options,
     add_workers_option,
-    overrides,
+    service_for,
     worker_count,
 )
 
@@ -41,16 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facedetect.composition import bootstrap
-
-    settings = overrides(args)
-    if args.no_store:
-        settings["backend"] = "memory"  # touch no storage at all, not even to create a data directory
-    service = bootstrap(**settings)
-    skipped = Skipped()
-    inputs = list(expand(args.paths, skipped))
-    if (summary := skipped.summary()) is not None:
-        print(summary, file=sys.stderr)
+    service = service_for(args, store=not args.no_store)
+    inputs = collect(args.paths)
     workers = worker_count(args.workers, len(inputs))
     from facedetect.entrypoints.cli.progress import image_progress
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,15 @@ class Skipped:
 def _names(paths: list[Path], shown: int = 5) -> str:
     names = ", ".join(str(p) for p in paths[:shown])
     return names + (f", and {len(paths) - shown} more" if len(paths) > shown else "")
+
+
+def collect(paths: list[str]) -> list[Input]:
+    """The image files ``paths`` name (see :func:`expand`); what was skipped is summed up on stderr."""
+    skipped = Skipped()
+    inputs = list(expand(paths, skipped))
+    if (summary := skipped.summary()) is not None:
+        print(summary, file=sys.stderr)
+    return inputs
 
 
 def expand(paths: list[str], skipped: Skipped) -> Iterator[Input]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from facedetect.adapters import BACKENDS
+from facedetect.detectors.factory import DETECTORS
+
+if TYPE_CHECKING:
+    from facedetect.service.detections import FaceDetectionService
 
 _STORAGE_FIELDS = ("backend", "data_dir", "s3_bucket", "dynamodb_table", "aws_endpoint_url")
 _DETECTOR_FIELDS = ("detector", "yunet_model", "scale_factor", "min_neighbors", "min_size", "max_size",
@@ -15,7 +21,7 @@ _DETECTOR_FIELDS = ("detector", "yunet_model", "scale_factor", "min_neighbors", 
 def add_storage_options(parser: argparse.ArgumentParser) -> None:
     """``--backend``, ``--data-dir`` and the AWS location options (default: ``FACEDETECT_*`` variables)."""
     group = parser.add_argument_group("storage (default: FACEDETECT_* environment variables)")
-    group.add_argument("--backend", choices=("filesystem", "memory", "aws"),
+    group.add_argument("--backend", choices=BACKENDS,
                        help="where images and detections are kept (default: filesystem)")
     group.add_argument("--data-dir", metavar="DIR", help="data directory of the filesystem backend "
                        "(default: the per-user data directory, ~/.local/share/facedetect on Linux)")
@@ -43,7 +49,7 @@ def worker_count(requested: int, images: int) -> int:
 def add_detector_options(parser: argparse.ArgumentParser) -> None:
     """Detector choice and parameters."""
     group = parser.add_argument_group("detector")
-    group.add_argument("--detector", choices=("haar", "haar-multi", "yunet"), help="face detector (default: haar)")
+    group.add_argument("--detector", choices=DETECTORS, help="face detector (default: haar)")
     group.add_argument("--yunet-model", metavar="PATH", help="YuNet .onnx model file (for --detector yunet; "
                        "default: the one 'facedetect models download yunet' cached)")
     group.add_argument("--yunet-score-threshold", type=float, metavar="S", help="YuNet minimum score (default 0.7)")
@@ -61,6 +67,17 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Settings overrides from the options the user actually gave (``None`` = not given)."""
     names = _STORAGE_FIELDS + _DETECTOR_FIELDS
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def service_for(args: argparse.Namespace, *, store: bool) -> FaceDetectionService:
+    """The service for a command on files: the options given over the settings; ``store=False``
+    keeps nothing and touches no storage at all (not even to create a data directory)."""
+    from facedetect.composition import bootstrap
+
+    settings = overrides(args)
+    if not store:
+        settings["backend"] = "memory"
+    return bootstrap(**settings)
 
 
 _SETTING_ERROR = re.compile(r"Invalid configuration: FACEDETECT_([A-Z0-9_]+): (.*)")

@@ -12,7 +12,7 @@ from facedetect.entrypoints.cli.options import (
     add_detector_options,
     add_storage_options,
     add_workers_option,
-    overrides,
+    service_for,
     worker_count,
 )
 
@@ -42,17 +42,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from facedetect.composition import bootstrap
-    from facedetect.entrypoints.cli.inputs import Skipped, expand
+    from facedetect.entrypoints.cli.inputs import collect
 
-    settings = overrides(args)
-    if not args.store:
-        settings["backend"] = "memory"
-    service = bootstrap(**settings)
-    skipped = Skipped()
-    inputs = list(expand(args.paths, skipped))
-    if (summary := skipped.summary()) is not None:
-        print(summary, file=sys.stderr)
+    service = service_for(args, store=args.store)
+    inputs = collect(args.paths)
     workers = worker_count(args.workers, len(inputs))
     failures = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="redact") as pool:

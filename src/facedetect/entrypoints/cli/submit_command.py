@@ -39,17 +39,14 @@ def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from facedetect.entrypoints.cli.detect_command import PROGRESS_MIN_FILES
-    from facedetect.entrypoints.cli.inputs import Skipped, expand
+    from facedetect.entrypoints.cli.inputs import collect
     from facedetect.entrypoints.cli.progress import image_progress
     from facedetect.entrypoints.cli.submit_client import ApiClient, submit_one
 
     client = ApiClient(args.api, api_key=args.api_key, options={
         "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors, "min_size": args.min_size,
         "max_dimension": args.max_dimension})
-    skipped = Skipped()
-    inputs = [item.path for item in expand(args.paths, skipped)]
-    if (summary := skipped.summary()) is not None:
-        print(summary, file=sys.stderr)
+    inputs = [item.path for item in collect(args.paths)]
     failures = 0
     with image_progress(len(inputs), enabled=sys.stderr.isatty() and len(inputs) >= PROGRESS_MIN_FILES) as bar, \
             ThreadPoolExecutor(max_workers=max(1, min(args.concurrency, len(inputs))),

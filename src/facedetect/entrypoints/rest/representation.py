@@ -2,16 +2,15 @@
 
 A face's JSON carries the reference system's ``x1, y1, x2, y2`` (what existing clients
 read), the box as ``x, y, width, height``, the box as ratios of the image size, the
-confidence and, when known, the landmarks. ``detection_from_json`` inverts
-``detection_to_json`` exactly.
+confidence and, when known, the landmarks. Answers only: nothing reads these back (what
+storage keeps is :mod:`facedetect.adapters.records`').
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.model import Detection, Face
 
 _LANDMARK_NAMES = ("right_eye", "left_eye", "nose", "right_mouth", "left_mouth")
 
@@ -32,16 +31,6 @@ def face_to_json(face: Face, image_width: int, image_height: int) -> dict[str, A
             for name, p in ((n, getattr(face.landmarks, n)) for n in _LANDMARK_NAMES)
         }
     return out
-
-
-def face_from_json(data: dict[str, Any]) -> Face:
-    """Inverse of :func:`face_to_json` (ratios are derived, so they are not read back)."""
-    marks = data.get("landmarks")
-    landmarks = None
-    if marks:
-        landmarks = Landmarks(**{n: Point(float(marks[n][0]), float(marks[n][1])) for n in _LANDMARK_NAMES})
-    box = BoundingBox(int(data["x"]), int(data["y"]), int(data["width"]), int(data["height"]))
-    return Face(box=box, confidence=float(data["confidence"]), landmarks=landmarks)
 
 
 def reference_faces(detection: Detection) -> dict[str, dict[str, int]]:
@@ -68,19 +57,3 @@ def detection_to_json(detection: Detection) -> dict[str, Any]:
         "face_count": len(detection.faces),
         "faces": [face_to_json(f, detection.width, detection.height) for f in detection.faces],
     }
-
-
-def detection_from_json(data: dict[str, Any]) -> Detection:
-    """Inverse of :func:`detection_to_json`."""
-    return Detection(
-        id=str(data["id"]),
-        sha256=str(data["sha256"]),
-        media_type=str(data["media_type"]),
-        width=int(data["width"]),
-        height=int(data["height"]),
-        faces=tuple(face_from_json(f) for f in data["faces"]),
-        detector=str(data["detector"]),
-        parameters=dict(data["parameters"]),
-        created_at=datetime.fromisoformat(str(data["created_at"])),
-        duration_ms=float(data["duration_ms"]),
-    )

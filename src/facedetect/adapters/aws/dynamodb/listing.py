@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from facedetect.adapters.aws.dynamodb import items
 from facedetect.adapters.aws.errors import error_code
+from facedetect.adapters.aws.retries import UNPROCESSED_ATTEMPTS, attempts
 from facedetect.adapters.paging import check_limit
 from facedetect.domain.ports import Page
 from facedetect.errors import StorageUnavailable
@@ -135,14 +136,13 @@ class DetectionLister:
         for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
             pending: dict[str, Any] = {self._repo.table: {"Keys": keys[start:start + BATCH_GET_MAX_KEYS],
                                                           "ConsistentRead": True}}
-            for attempt in range(8):
+            for _ in attempts(UNPROCESSED_ATTEMPTS):
                 with self._repo.errors("reading detections"):
                     response = self._repo.client.batch_get_item(RequestItems=pending)
                 found.extend(response.get("Responses", {}).get(self._repo.table, []))
                 pending = dict(response.get("UnprocessedKeys") or {})
                 if not pending:
                     break
-                time.sleep(0.05 * 2 ** attempt)
             else:
                 raise StorageUnavailable(detail=f"DynamoDB table {self._repo.table!r}: reads kept being throttled.")
         return found

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from facedetect.adapters.aws.dynamodb import items
 from facedetect.adapters.aws.errors import aws_errors, cancellation_codes, error_code
+from facedetect.adapters.aws.retries import CONFLICT_ATTEMPTS, UNPROCESSED_ATTEMPTS, attempts
 from facedetect.errors import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 TRANSACTION_MAX_ITEMS = 100
 BATCH_WRITE_MAX_ITEMS = 25
-CONFLICT_ATTEMPTS = 3
-UNPROCESSED_ATTEMPTS = 8
 
 T = TypeVar("T")
 
@@ -42,14 +40,13 @@ def transact(client: DynamoDBClient, actions: list[TransactWriteItemTypeDef]) ->
 
     Raises the botocore ``ClientError`` untranslated, so callers can read the cancellation reasons.
     """
-    for attempt in range(CONFLICT_ATTEMPTS):
+    for attempt in attempts(CONFLICT_ATTEMPTS):
         try:
             client.transact_write_items(TransactItems=actions)
             return
         except ClientError as exc:
             if "TransactionConflict" not in cancellation_codes(exc) or attempt == CONFLICT_ATTEMPTS - 1:
                 raise
-            time.sleep(0.05 * 2 ** attempt)
 
 
 def already_stored(exc: ClientError) -> bool:
@@ -63,12 +60,11 @@ def delete_faces(client: DynamoDBClient, table: str, detection_id: str, count: i
     keys = [items.face_key(detection_id, i) for i in range(count)]
     for chunk in chunks(keys, BATCH_WRITE_MAX_ITEMS):
         pending: dict[str, Any] = {table: [{"DeleteRequest": {"Key": key}} for key in chunk]}
-        for attempt in range(UNPROCESSED_ATTEMPTS):
+        for _ in attempts(UNPROCESSED_ATTEMPTS):
             with aws_errors(f"DynamoDB table {table!r}", f"deleting the faces of detection {detection_id!r}"):
                 response = client.batch_write_item(RequestItems=pending)
             pending = dict(response.get("UnprocessedItems") or {})
             if not pending:
                 break
-            time.sleep(0.05 * 2 ** attempt)
         else:
             raise StorageUnavailable(detail=f"DynamoDB table {table!r}: deletes kept being throttled.")
