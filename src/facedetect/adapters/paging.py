@@ -7,10 +7,8 @@ import binascii
 from collections.abc import Iterable
 
 from facedetect.domain.model import Detection
-from facedetect.domain.ports import Page
+from facedetect.domain.ports import MAX_PAGE_SIZE, Page
 from facedetect.errors import InvalidInput
-
-MAX_PAGE_SIZE = 1000
 
 
 def sort_key(detection: Detection) -> tuple[str, str]:

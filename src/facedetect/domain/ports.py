@@ -83,6 +83,10 @@ class ImageStore(Protocol):
         ...
 
 
+#: The largest page ``DetectionRepository.list`` gives (``limit`` is 1 to this).
+MAX_PAGE_SIZE = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One page of a listing, newest first, with the cursor for the next page (``None`` at the end)."""

@@ -39,13 +39,13 @@ def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from facedetect.entrypoints.cli.detect_command import PROGRESS_MIN_FILES
+    from facedetect.detectors.cache import DETECTOR_OPTIONS
     from facedetect.entrypoints.cli.inputs import collect
     from facedetect.entrypoints.cli.progress import image_progress
     from facedetect.entrypoints.cli.submit_client import ApiClient, submit_one
 
-    client = ApiClient(args.api, api_key=args.api_key, options={
-        "scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors, "min_size": args.min_size,
-        "max_dimension": args.max_dimension})
+    client = ApiClient(args.api, api_key=args.api_key,
+                       options={name: getattr(args, name, None) for name in DETECTOR_OPTIONS})
     inputs = [item.path for item in collect(args.paths)]
     failures = 0
     with image_progress(len(inputs), enabled=sys.stderr.isatty() and len(inputs) >= PROGRESS_MIN_FILES) as bar, \

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from facedetect.adapters.paging import MAX_PAGE_SIZE
+from facedetect.detectors.cache import DETECTOR_OPTIONS
 from facedetect.domain.formats import SUPPORTED
+from facedetect.domain.ports import MAX_PAGE_SIZE
 from facedetect.entrypoints.rest.body import read_image
 from facedetect.entrypoints.rest.representation import detection_to_json, reference_faces
 from facedetect.entrypoints.rest.schemas import (
@@ -86,9 +87,7 @@ def register_routes(app: FaceDetectApp) -> None:
     def detect(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
                max_dimension: MaxDimension = None, store: Store = True, small_faces: SmallFaces = None,
                ) -> Response[Any]:
-        options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
-                   "max_dimension": max_dimension, "small_faces": small_faces}
-        _, detection = detect_body(options, store=store)
+        _, detection = detect_body(detector_options(locals()), store=store)
         return _json({"faces": reference_faces(detection), "detection": detection_to_json(detection)})
 
     def redact(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None, min_size: MinSize = None,
@@ -97,9 +96,7 @@ def register_routes(app: FaceDetectApp) -> None:
                ) -> Response[Any]:
         from facedetect.domain.redaction import redact_faces
 
-        options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
-                   "max_dimension": max_dimension, "small_faces": small_faces}
-        image, detection = detect_body(options, store=store)
+        image, detection = detect_body(detector_options(locals()), store=store)
         redacted = redact_faces(image, detection.faces, style=style, limits=app.service.limits)
         return Response(status_code=200, content_type=redacted.media_type, body=redacted.data,
                         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
@@ -167,6 +164,12 @@ def _binary_response(route: Callable[..., Response[Any]]) -> Callable[..., Respo
     route.__signature__ = inspect.signature(route).replace(  # type: ignore[attr-defined]
         return_annotation=inspect.Signature.empty)
     return route
+
+
+def detector_options(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The detector options among a route's parameters (``locals()``), by the names of
+    :data:`~facedetect.detectors.cache.DETECTOR_OPTIONS`; ``None``: not given."""
+    return {name: parameters.get(name) for name in DETECTOR_OPTIONS}
 
 
 def _checked(detection_id: str) -> str:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from facedetect.domain.formats import SUPPORTED
 from facedetect.entrypoints.rest.representation import detection_to_json
-from facedetect.entrypoints.rest.routes import MaxDimension, MinNeighbors, MinSize, ScaleFactor
+from facedetect.entrypoints.rest.routes import MaxDimension, MinNeighbors, MinSize, ScaleFactor, detector_options
 from facedetect.entrypoints.rest.schemas import DetectionOut, error_responses
 from facedetect.errors import InvalidInput, NotFound
 
@@ -143,9 +143,8 @@ def register_upload_routes(app: FaceDetectApp) -> None:
                   "application/json": {"schema": UploadRequest.model_json_schema()}}}})
     def create_upload(scale_factor: ScaleFactor = None, min_neighbors: MinNeighbors = None,
                       min_size: MinSize = None, max_dimension: MaxDimension = None) -> Response[Any]:
+        options = detector_options(locals())
         request = _upload_request(app)
-        options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size,
-                   "max_dimension": max_dimension}
         uploads = services.get()
         if request.sha256 is not None:
             found = uploads.existing(request.sha256.lower(), options)
