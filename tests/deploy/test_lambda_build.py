@@ -72,6 +72,7 @@ def test_prune_removes_runtime_packages_tests_caches_and_scripts(tmp_path: Path)
         _write(root / "pkg" / "stray.pyc"),
         _write(root / "pkg" / "types.pyi"),
         _write(root / "bin" / "f2py"),
+        _write(root / "facedetect_deploy" / "lambda_zip.py"),  # the build tool, not the runtime
         _write(root / "demo-1.0.dist-info" / "direct_url.json", '{"url": "file:///tmp/x/demo.whl"}'),
     ]
     pruned = prune(root)
@@ -80,7 +81,7 @@ def test_prune_removes_runtime_packages_tests_caches_and_scripts(tmp_path: Path)
     assert not list(root.glob("boto*.dist-info"))
     assert all(p.exists() for p in keep) and escape.exists()
     assert not any(p.exists() for p in gone) and not (root / "bin").exists()
-    assert pruned.files == (2 + 1) + (1 + 1) + 6  # botocore (2 + RECORD), boto3 (1 + RECORD), the six above
+    assert pruned.files == (2 + 1) + (1 + 1) + 7  # botocore (2 + RECORD), boto3 (1 + RECORD), the seven above
     assert pruned.bytes >= 100
 
 

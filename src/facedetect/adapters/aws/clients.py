@@ -100,29 +100,27 @@ def _creation_error(service: str, exc: Exception) -> FaceDetectError:
 
 def s3_client(endpoint_url: str | None = None) -> S3Client:
     """A new S3 client (deadline-checked); path-style addressing when ``endpoint_url`` points at a local server."""
-    with _CREATE_LOCK:
-        try:
-            s3 = _session().client("s3", endpoint_url=endpoint_url,
-                                   config=client_config(s3_path_style=endpoint_url is not None))
-        except FaceDetectError:
-            raise
-        except Exception as exc:
-            raise _creation_error("S3", exc) from exc
-    _guard(s3)
+    s3: S3Client = _new_client("s3", "S3", endpoint_url, client_config(s3_path_style=endpoint_url is not None))
     return s3
 
 
 def dynamodb_client(endpoint_url: str | None = None) -> DynamoDBClient:
     """A new DynamoDB client (deadline-checked)."""
+    dynamodb: DynamoDBClient = _new_client("dynamodb", "DynamoDB", endpoint_url, client_config())
+    return dynamodb
+
+
+def _new_client(service: str, label: str, endpoint_url: str | None, config: Config) -> Any:
+    """A client of ``service`` made under the creation lock, its failures as our errors, then deadline-guarded."""
     with _CREATE_LOCK:
         try:
-            dynamodb = _session().client("dynamodb", endpoint_url=endpoint_url, config=client_config())
+            client = _session().client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
         except FaceDetectError:
             raise
         except Exception as exc:
-            raise _creation_error("DynamoDB", exc) from exc
-    _guard(dynamodb)
-    return dynamodb
+            raise _creation_error(label, exc) from exc
+    _guard(client)
+    return client
 
 
 ClientT = TypeVar("ClientT")
