@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
-import imagegen
 import pytest
+from support import imagegen
 from support.geometry import iou
 
 from facedetect.detectors import create_detector
