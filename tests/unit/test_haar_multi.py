@@ -116,3 +116,12 @@ def found(detector: MultiCascadeDetector) -> list[tuple[int, int, int, int, floa
     """The group's faces, sorted (OpenCV's own threads may list equally confident hits in any order)."""
     faces = detector.detect(imagegen.group())
     return sorted((f.box.x, f.box.y, f.box.width, f.box.height, f.confidence) for f in faces)
+
+
+def test_suppression_does_not_depend_on_the_order_of_equal_scores() -> None:
+    from facedetect.detectors.haar_multi import suppress
+
+    hits = [(12.0, 11.0, 20.0, 20.0, 0.5), (10.0, 10.0, 20.0, 20.0, 0.5), (100.0, 5.0, 30.0, 30.0, 0.5)]
+    kept = [(100.0, 5.0, 30.0, 30.0, 0.5), (10.0, 10.0, 20.0, 20.0, 0.5)]  # of two equal hits, the upper one
+    assert suppress(hits, 0.3) == kept
+    assert suppress(list(reversed(hits)), 0.3) == kept

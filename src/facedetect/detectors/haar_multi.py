@@ -216,10 +216,11 @@ def suppress(hits: list[tuple[float, float, float, float, float]], iou: float,
     """Greedy non-maximum suppression of ``(x, y, w, h, score)`` hits, the highest score first.
 
     A hit is dropped when its intersection with a kept one exceeds ``iou`` of their union or
-    ``inside`` of the smaller box.
+    ``inside`` of the smaller box. Equal scores go top to bottom, left to right, so the result
+    does not depend on the order OpenCV's threads listed the hits in.
     """
     kept: list[tuple[float, float, float, float, float]] = []
-    for hit in sorted(hits, key=lambda h: h[4], reverse=True):
+    for hit in sorted(hits, key=lambda h: (-h[4], h[1], h[0], h[3], h[2])):
         if all(not _same_face(hit, other, iou, inside) for other in kept):
             kept.append(hit)
     return kept
