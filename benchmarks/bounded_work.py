@@ -94,7 +94,7 @@ def make_photos(directory: Path, names: set[str]) -> dict[str, Path]:
     import numpy as np
 
     sys.path.insert(0, str(REPO / "tests"))
-    from imagegen import astronaut, jpeg_with_orientation
+    from support.imagegen import astronaut, jpeg_with_orientation
 
     paths = {}
     for name in sorted(names):

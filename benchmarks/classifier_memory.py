@@ -137,7 +137,7 @@ def measure_time(repeats: int) -> dict[str, Any]:
     import numpy as np
 
     sys.path.insert(0, str(REPO / "tests"))
-    from imagegen import composite
+    from support.imagegen import composite
 
     from facedetect.detectors.classifiers import KEEP_BYTES, pyramid_buffer_bytes
 

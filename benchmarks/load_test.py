@@ -36,7 +36,7 @@ from typing import Any
 from _common import REPO, machine, print_table, rotated, wait_for_quiet, write_result
 
 sys.path.insert(0, str(REPO / "tests"))
-import imagegen
+from support import imagegen
 
 SCALING_THREADS = (1, 2, 4, 8)
 

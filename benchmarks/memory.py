@@ -67,7 +67,7 @@ def make_jpeg(directory: Path, width: int = 6000, height: int = 4000) -> Path:
     import numpy as np
 
     sys.path.insert(0, str(REPO / "tests"))
-    from imagegen import composite  # the test suite's image maker: scikit-image's astronaut()
+    from support.imagegen import composite  # the test suite's image maker: scikit-image's astronaut()
 
     rng = np.random.default_rng(0)
     placements = [(int(x), int(y), float(s)) for x, y, s in zip(

@@ -30,7 +30,7 @@ from typing import Any
 from _common import REPO, machine, write_result
 
 sys.path.insert(0, str(REPO / "tests"))
-import imagegen  # the test suite's image generator
+from support import imagegen  # the test suite's image generator
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
+from support import imagegen
 
 from contract.conftest import MAX_BYTES, Reply, Transport
 

@@ -10,10 +10,10 @@ import io
 import json
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
 from PIL import Image
+from support import imagegen
 
 from contract.conftest import Transport
 

@@ -12,8 +12,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import imagegen
 import pytest
+from support import imagegen
 
 from contract.conftest import MAX_BYTES, Transport
 from contract.test_api_contract import assert_error, assert_json, reference_boxes

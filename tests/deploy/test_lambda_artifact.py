@@ -25,8 +25,8 @@ from typing import Any
 
 import boto3
 import pytest
-from artifact_support import BOTO3_SPECS, unzip
-from cfn_template import REPO_ROOT, Stack, load_template
+from support.cfn_template import REPO_ROOT, Stack, load_template
+from support.lambda_artifact import BOTO3_SPECS, unzip
 
 pytestmark = pytest.mark.slow
 
@@ -166,7 +166,7 @@ def test_artifact_serves_api_gateway_events_against_moto(
     boto3_spec: str, build_artifact: Callable[[str], Any], lambda_python: Callable[[str], Path],
     moto_endpoint: str, tmp_path: Path
 ) -> None:
-    import imagegen
+    from support import imagegen
 
     image = imagegen.jpeg()
     task_root = unzip(build_artifact("x86_64").path, tmp_path / "var-task")

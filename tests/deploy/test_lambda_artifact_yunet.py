@@ -48,7 +48,7 @@ def yunet_task_root(needs_pypi: None, yunet_model: Path, tmp_path_factory: pytes
 
 def test_the_bundled_model_serves_yunet_detections(yunet_task_root: Path, lambda_python: Callable[[str], Path],
                                                    moto_endpoint: str, tmp_path: Path) -> None:
-    import imagegen
+    from support import imagegen
 
     env = _function_environment("facedetect-e2e-yunet", "faces-yunet", moto_endpoint)
     assert env["FACEDETECT_DETECTOR"] == "haar", "the template's default"

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from cfn_template import REPO_ROOT
+from support.cfn_template import REPO_ROOT
 
 from facedetect_deploy import BuildError
 from facedetect_deploy import lambda_zip as lz

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfn_template import TEMPLATE, Stack, load_template
+from support.cfn_template import TEMPLATE, Stack, load_template
 
 LAB_ROLE = "arn:aws:iam::123456789012:role/LabRole"
 METHODS = ("get", "post", "put", "delete", "patch", "head", "options")

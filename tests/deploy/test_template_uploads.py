@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 import pytest
-from cfn_template import Stack, load_template
+from support.cfn_template import Stack, load_template
 
 LAB_ROLE = "arn:aws:iam::123456789012:role/LabRole"
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import imagegen
+from support import imagegen
 
 from facedetect.adapters.filesystem import FilesystemImageStore
 from facedetect.composition import bootstrap

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
 from facedetect.detectors.haar import HaarCascadeDetector

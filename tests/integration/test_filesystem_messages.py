@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import imagegen
 import pytest
+from support import imagegen
 from support.lambda_events import Answer, invoke_handler, make_api_event
 
 PNG = imagegen.png()

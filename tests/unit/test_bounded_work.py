@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
+from support import imagegen
 from support.fakes import CountingDetector
 from support.geometry import iou, raw_xyxy, xyxy
 

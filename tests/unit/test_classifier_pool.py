@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
+from support import imagegen
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.detectors import classifiers

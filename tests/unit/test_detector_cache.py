@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.detectors.cache import DetectorCache
 from facedetect.detectors.classifiers import pyramid_buffer_bytes

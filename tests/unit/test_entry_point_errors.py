@@ -6,8 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
-import imagegen
 import pytest
+from support import imagegen
 
 import facedetect
 from facedetect.detectors.models import KNOWN_MODELS, find_model

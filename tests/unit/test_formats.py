@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.domain import formats
 from facedetect.domain.imaging import ImageLimits, identify

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
+from support import imagegen
 from support.geometry import raw_xyxy, xyxy
 
 from facedetect.detectors.haar import HaarCascadeDetector

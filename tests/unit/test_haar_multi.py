@@ -5,12 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
-import imagegen
+import numpy as np
 import pytest
+from support import imagegen
 from support.geometry import iou
 
 from facedetect.detectors import create_detector
-from facedetect.detectors.haar_multi import MultiCascadeDetector, suppress
+from facedetect.detectors.classifiers import KEEP_BYTES, IdleBudget, pyramid_buffer_bytes
+from facedetect.detectors.haar_multi import PASSES, MultiCascadeDetector, suppress
 from facedetect.domain.model import BoundingBox
 from facedetect.errors import InvalidInput
 
@@ -80,3 +82,46 @@ def test_bad_options_are_typed_errors() -> None:
         MultiCascadeDetector(max_dimension=3)
     with pytest.raises(InvalidInput):
         MultiCascadeDetector(min_size=0)
+
+
+ALT2, PROFILE = PASSES[0].cascade, PASSES[1].cascade
+
+
+def test_each_cascade_is_lent_from_its_own_pool_and_the_idle_ones_count_against_a_shared_budget() -> None:
+    budget = IdleBudget(4 * KEEP_BYTES)
+    detector = MultiCascadeDetector(idle_budget=budget, parallel=False)
+    assert sorted(detector.pools) == sorted({ALT2, PROFILE})
+    detector.detect(imagegen.group())
+    assert detector.pools[ALT2].idle == 1 and detector.pools[PROFILE].idle == 1  # the serial runs reuse one each
+    held = [pool.retained_bytes for pool in detector.pools.values()]
+    assert all(0 < n <= KEEP_BYTES for n in held) and budget.held_bytes == sum(held)
+    detector.release()
+    assert budget.held_bytes == 0 and all(pool.idle == 0 for pool in detector.pools.values())
+
+
+def test_a_classifier_whose_pyramid_was_large_is_dropped_and_a_fresh_one_finds_the_same() -> None:
+    # The smallest face looked for is a fraction of the shorter side, so a wide image has a large pyramid.
+    width, height = 9000, 600
+    side = round(PASSES[0].min_face_fraction * height)
+    assert pyramid_buffer_bytes(width, height, PASSES[0].scale_factor, (side, side)) > KEEP_BYTES
+    detector = MultiCascadeDetector(parallel=False)
+    before = found(detector)
+    detector.detect(np.full((height, width), 128, np.uint8))
+    assert detector.pools[ALT2].idle == 0 and detector.pools[ALT2].retained_bytes == 0
+    assert detector.pools[PROFILE].idle == 1  # its coarser, smaller pyramid is kept
+    assert found(detector) == before
+
+
+def found(detector: MultiCascadeDetector) -> list[tuple[int, int, int, int, float]]:
+    """The group's faces, sorted (OpenCV's own threads may list equally confident hits in any order)."""
+    faces = detector.detect(imagegen.group())
+    return sorted((f.box.x, f.box.y, f.box.width, f.box.height, f.confidence) for f in faces)
+
+
+def test_suppression_does_not_depend_on_the_order_of_equal_scores() -> None:
+    from facedetect.detectors.haar_multi import suppress
+
+    hits = [(12.0, 11.0, 20.0, 20.0, 0.5), (10.0, 10.0, 20.0, 20.0, 0.5), (100.0, 5.0, 30.0, 30.0, 0.5)]
+    kept = [(100.0, 5.0, 30.0, 30.0, 0.5), (10.0, 10.0, 20.0, 20.0, 0.5)]  # of two equal hits, the upper one
+    assert suppress(hits, 0.3) == kept
+    assert suppress(list(reversed(hits)), 0.3) == kept

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import cv2
-import imagegen
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import imagegen
 from support.geometry import iou
 
 from facedetect.detectors.haar import HaarCascadeDetector

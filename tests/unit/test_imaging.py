@@ -5,10 +5,10 @@ from __future__ import annotations
 import tracemalloc
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
 from PIL import Image
+from support import imagegen
 
 from facedetect.domain import formats
 from facedetect.domain.imaging import ImageLimits, decode

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import imagegen
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import imagegen
 
 from facedetect.domain.imaging import DecodedImage, ImageLimits, decode
 from facedetect.errors import ImageTooLarge, InvalidImage, UnsupportedImageFormat

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
+from support import imagegen
 from support.geometry import raw_xyxy, xyxy
 
 import facedetect

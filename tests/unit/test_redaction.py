@@ -9,10 +9,10 @@ from __future__ import annotations
 import io
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
+from support import imagegen
 
 from facedetect import redact
 from facedetect.domain.model import BoundingBox, Face

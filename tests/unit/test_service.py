@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import imagegen
 import pytest
+from support import imagegen
 from support.fakes import CountingDetector, FailingImageStore, FailingRepository
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore

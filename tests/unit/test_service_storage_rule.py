@@ -7,8 +7,8 @@ detection puts its image back when it is missing.
 
 from __future__ import annotations
 
-import imagegen
 import pytest
+from support import imagegen
 from support.fakes import CountingDetector
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore

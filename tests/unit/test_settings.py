@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.adapters.filesystem import FilesystemDetectionRepository, FilesystemImageStore
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore

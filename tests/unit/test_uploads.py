@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import imagegen
 import pytest
+from support import imagegen
 from support.fakes import CountingDetector, FailingImageStore
 
 from facedetect.adapters.filesystem_uploads import FilesystemUploadRepository

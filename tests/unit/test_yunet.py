@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
+from support import imagegen
 from support.geometry import iou
 
 from facedetect.detectors import create_detector

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
+from support import imagegen
 from support.geometry import iou
 
 from facedetect.detectors import create_detector

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import os
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from facedetect.detectors.classifiers import ClassifierPool, IdleBudget, pyramid_buffer_bytes
 from facedetect.detectors.options import float_in_range, positive_int_or_none, size_or_none
-from facedetect.detectors.scaling import box_to_original, downscale
+from facedetect.detectors.scaling import grey_for_scan
 from facedetect.domain.model import Face
 from facedetect.errors import DetectorError, InvalidInput
 
@@ -142,24 +142,19 @@ class HaarCascadeDetector:
         decodes large photos small): ``min_size`` and ``max_size``, in original pixels, shrink alike.
         Boxes are in the pixels of ``image``.
         """
-        import cv2
-
-        grey = image if image.ndim == 2 else cast("npt.NDArray[np.uint8]", cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
-        height, width = grey.shape[:2]
-        small, own = downscale(grey, self._max_dimension)
-        sizes = scale * own
+        scan = grey_for_scan(image, self._max_dimension, scale)
         kwargs: dict[str, Any] = {}
         if self._min_size:
-            kwargs["minSize"] = tuple(max(1, round(v * sizes)) for v in self._min_size)
+            kwargs["minSize"] = scan.size(self._min_size)
         if self._max_size:
-            kwargs["maxSize"] = tuple(max(1, round(v * sizes)) for v in self._max_size)
-        with self._classifier_for(small, kwargs) as classifier:
+            kwargs["maxSize"] = scan.size(self._max_size)
+        with self._classifier_for(scan.grey, kwargs) as classifier:
             boxes, neighbours = classifier.detectMultiScale2(
-                small, scaleFactor=self._scale_factor, minNeighbors=self._min_neighbors, **kwargs
+                scan.grey, scaleFactor=self._scale_factor, minNeighbors=self._min_neighbors, **kwargs
             )
         faces = []
         for (x, y, w, h), n in zip(boxes, neighbours, strict=True):
-            box = box_to_original(x, y, w, h, scale=own, image_width=width, image_height=height)
+            box = scan.to_image(x, y, w, h)
             if box is not None:
                 faces.append(Face(box=box, confidence=_confidence(int(n))))
         faces.sort(key=lambda f: f.confidence, reverse=True)

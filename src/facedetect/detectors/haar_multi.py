@@ -8,19 +8,25 @@ cascade on the WIDER FACE dev images (how often a hit with that many neighbours 
 hits of all cascades are then merged by non-maximum suppression, the more confident first.
 Cascades run in parallel threads (OpenCV releases the GIL). Measured, with the choices here, by
 ``benchmarks/detectors.py``.
+
+Each cascade's classifiers are lent from a :class:`~facedetect.detectors.classifiers.ClassifierPool`,
+as the plain Haar detector's are, so the buffers of a large image's pyramid are not kept while idle.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from facedetect.detectors.classifiers import ClassifierPool, IdleBudget, pyramid_buffer_bytes
 from facedetect.detectors.haar import cascade_path
 from facedetect.detectors.options import positive_int_or_none, size_or_none
-from facedetect.detectors.scaling import box_to_original, downscale
+from facedetect.detectors.scaling import grey_for_scan
 from facedetect.domain.model import Face
 from facedetect.errors import DetectorError
 
@@ -82,10 +88,15 @@ class MultiCascadeDetector:
         OpenCV may use more than one thread (``cv2.getNumThreads() > 1``); callers that keep
         every core busy with whole images, as ``facedetect detect`` with several workers does,
         set OpenCV to one thread and then the cascades run one after the other.
+    idle_budget
+        Shared with other detectors: bounds the memory their idle classifiers hold together.
 
     Notes
     -----
-    Thread-safe: each thread loads its own classifiers on first use.
+    Thread-safe: each cascade run borrows a classifier from :attr:`pools`, one
+    :class:`~facedetect.detectors.classifiers.ClassifierPool` per cascade file, which drops
+    classifiers after large images (their buffers grow to the largest pyramid scanned). One
+    classifier of each cascade is loaded in the constructor so that a bad cascade fails at start-up.
     """
 
     name = "haar-multi"
@@ -97,17 +108,23 @@ class MultiCascadeDetector:
         max_size: int | tuple[int, int] | None = None,
         max_dimension: int | None = None,
         parallel: bool | None = None,
+        idle_budget: IdleBudget | None = None,
     ) -> None:
         self._min_size = size_or_none("min_size", min_size)
         self._max_size = size_or_none("max_size", max_size)
         self._max_dimension = positive_int_or_none("max_dimension", max_dimension, minimum=32)
         self._parallel = parallel
         self._paths = {p.cascade: cascade_path(p.cascade) for p in PASSES}
-        self._local = threading.local()
+        cpus = os.cpu_count() or 2
+        #: The idle classifiers of each cascade file (see :mod:`facedetect.detectors.classifiers`); as
+        #: many kept as runs of that cascade when every core detects (the profile cascade runs twice).
+        self.pools = {cascade: ClassifierPool(self._loader(path), budget=idle_budget,
+                                              max_idle=cpus * sum(p.cascade == cascade for p in PASSES))
+                      for cascade, path in self._paths.items()}
+        for pool in self.pools.values():
+            pool.warm()  # fail fast on an unreadable cascade
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-        for cascade in self._paths:
-            self._classifier(cascade)  # fail fast on an unreadable cascade
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -119,22 +136,27 @@ class MultiCascadeDetector:
             "max_dimension": self._max_dimension,
         }
 
-    def _classifier(self, cascade: str) -> Any:
-        loaded: dict[str, Any] | None = getattr(self._local, "classifiers", None)
-        if loaded is None:
-            loaded = self._local.classifiers = {}
-        classifier = loaded.get(cascade)
-        if classifier is None:
+    @staticmethod
+    def _loader(path: str) -> Callable[[], Any]:
+        """Makes a fresh classifier of the cascade at ``path``."""
+
+        def load() -> Any:
             import cv2
 
             try:
-                classifier = cv2.CascadeClassifier(self._paths[cascade])
-            except (cv2.error, SystemError):
+                classifier = cv2.CascadeClassifier(path)
+            except (cv2.error, SystemError):  # OpenCV raises (wrapped) on a file that is not a cascade
                 classifier = None
             if classifier is None or classifier.empty():
-                raise DetectorError(f"OpenCV could not load the cascade {cascade!r}.")
-            loaded[cascade] = classifier
-        return classifier
+                raise DetectorError(f"OpenCV could not load the cascade {path!r}.")
+            return classifier
+
+        return load
+
+    def release(self) -> None:
+        """Drop every idle classifier and the memory it holds (the next detections load fresh ones)."""
+        for pool in self.pools.values():
+            pool.release()
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -151,12 +173,10 @@ class MultiCascadeDetector:
         """
         import cv2
 
-        grey = image if image.ndim == 2 else cast("npt.NDArray[np.uint8]", cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
-        height, width = grey.shape[:2]
-        small, own = downscale(grey, self._max_dimension)
-        sizes = scale * own  # original pixels -> pixels of ``small``
-        wanted = tuple(round(v * sizes) for v in self._min_size) if self._min_size else (0, 0)
-        max_size = tuple(max(1, round(v * sizes)) for v in self._max_size) if self._max_size else None
+        scan = grey_for_scan(image, self._max_dimension, scale)
+        small = scan.grey
+        wanted = scan.size(self._min_size) or (0, 0)
+        max_size = scan.size(self._max_size)
         mirror = cv2.flip(small, 1) if any(p.mirrored for p in PASSES) else None
 
         def run(index: int) -> list[tuple[float, float, float, float, float]]:
@@ -166,8 +186,12 @@ class MultiCascadeDetector:
             kwargs: dict[str, Any] = {"minSize": (max(side, wanted[0]), max(side, wanted[1]))}
             if max_size:
                 kwargs["maxSize"] = max_size
-            boxes, neighbours = self._classifier(spec.cascade).detectMultiScale2(
-                source, scaleFactor=spec.scale_factor, minNeighbors=spec.min_neighbors, **kwargs)
+            estimate = pyramid_buffer_bytes(small.shape[1], small.shape[0], spec.scale_factor,  # mirror: same size
+                                            kwargs["minSize"], max_size)
+            with self.pools[spec.cascade].lend(estimate) as classifier:
+                boxes, neighbours = classifier.detectMultiScale2(
+                    source, scaleFactor=spec.scale_factor, minNeighbors=spec.min_neighbors, **kwargs)
+                del classifier  # so a dropped classifier is freed before the pool trims the heap
             found = []
             for (x, y, w, h), n in zip(boxes, neighbours, strict=True):
                 left = small.shape[1] - x - w if spec.mirrored else x
@@ -181,7 +205,7 @@ class MultiCascadeDetector:
             results = [run(i) for i in range(len(PASSES))]
         faces = []
         for x, y, w, h, confidence in suppress([hit for hits in results for hit in hits], NMS_IOU, NMS_INSIDE):
-            box = box_to_original(x, y, w, h, scale=own, image_width=width, image_height=height)
+            box = scan.to_image(x, y, w, h)
             if box is not None:
                 faces.append(Face(box=box, confidence=confidence))
         return faces
@@ -192,10 +216,11 @@ def suppress(hits: list[tuple[float, float, float, float, float]], iou: float,
     """Greedy non-maximum suppression of ``(x, y, w, h, score)`` hits, the highest score first.
 
     A hit is dropped when its intersection with a kept one exceeds ``iou`` of their union or
-    ``inside`` of the smaller box.
+    ``inside`` of the smaller box. Equal scores go top to bottom, left to right, so the result
+    does not depend on the order OpenCV's threads listed the hits in.
     """
     kept: list[tuple[float, float, float, float, float]] = []
-    for hit in sorted(hits, key=lambda h: h[4], reverse=True):
+    for hit in sorted(hits, key=lambda h: (-h[4], h[1], h[0], h[3], h[2])):
         if all(not _same_face(hit, other, iou, inside) for other in kept):
             kept.append(hit)
     return kept

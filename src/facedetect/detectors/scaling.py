@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from facedetect.domain.model import BoundingBox
 
@@ -35,3 +36,50 @@ def box_to_original(x: float, y: float, width: float, height: float, *, scale: f
         x / scale, y / scale, width / scale, height / scale,
         image_width=image_width, image_height=image_height,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GreyScan:
+    """The grey image a Haar cascade scans, and how its pixels relate to the caller's.
+
+    Made by :func:`grey_for_scan`.
+
+    Attributes
+    ----------
+    grey
+        The grey image, shrunk to the detector's ``max_dimension`` if it was larger.
+    own_scale
+        The shrink applied here (``1.0`` when untouched): ``grey`` pixels per pixel of the image given.
+    size_scale
+        ``grey`` pixels per original-image pixel: ``own_scale`` times the ``scale`` the image
+        given was already shrunk by; face-size bounds in original pixels are multiplied by it.
+    width, height
+        The size of the image given, which boxes are mapped back to.
+    """
+
+    grey: npt.NDArray[np.uint8]
+    own_scale: float
+    size_scale: float
+    width: int
+    height: int
+
+    def size(self, bound: tuple[int, int] | None) -> tuple[int, int] | None:
+        """A face-size bound in original-image pixels, in ``grey`` pixels (at least 1); ``None`` stays."""
+        if bound is None:
+            return None
+        return (max(1, round(bound[0] * self.size_scale)), max(1, round(bound[1] * self.size_scale)))
+
+    def to_image(self, x: float, y: float, width: float, height: float) -> BoundingBox | None:
+        """A box found on ``grey``, in the pixels of the image given, clipped to it."""
+        return box_to_original(x, y, width, height, scale=self.own_scale,
+                               image_width=self.width, image_height=self.height)
+
+
+def grey_for_scan(image: npt.NDArray[np.uint8], max_dimension: int | None, scale: float = 1.0) -> GreyScan:
+    """``image`` (BGR or grey) as grey, shrunk to ``max_dimension``; ``scale``: how much it was already shrunk."""
+    import cv2
+
+    grey = image if image.ndim == 2 else cast("npt.NDArray[np.uint8]", cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    height, width = grey.shape[:2]
+    small, own = downscale(grey, max_dimension)
+    return GreyScan(grey=small, own_scale=own, size_scale=scale * own, width=width, height=height)

@@ -36,7 +36,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from facedetect.adapters.aws.deadline import lambda_budget, request_deadline
 from facedetect.entrypoints.aws_sqs import process_batch
-from facedetect.entrypoints.rest.app import LazyService, create_app
+from facedetect.entrypoints.rest.app import create_app
+from facedetect.entrypoints.rest.application import LazyService
 from facedetect.entrypoints.rest.upload_routes import upload_services
 
 if TYPE_CHECKING:

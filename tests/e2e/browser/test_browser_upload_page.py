@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.composition import bootstrap
 from facedetect.entrypoints.local_server.server import make_server

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import cv2
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.entrypoints.cli.main import main
 

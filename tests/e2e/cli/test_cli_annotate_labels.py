@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
-import imagegen
+from support import imagegen
 
 from facedetect.domain.imaging import ImageLimits
 from facedetect.domain.model import BoundingBox, Detection, Face

@@ -17,8 +17,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.detectors.models import KNOWN_MODELS
 

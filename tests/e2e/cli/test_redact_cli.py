@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import cv2
-import imagegen
 import numpy as np
 import pytest
 from PIL import Image
+from support import imagegen
 
 from facedetect.entrypoints.cli.main import main
 

@@ -1,11 +1,11 @@
-"""Fixtures for the local server's end-to-end tests (helpers in ``http_server_support``)."""
+"""Fixtures for the local server's end-to-end tests (helpers in ``support.local_server``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from http_server_support import RunningServer, server_in_thread
+from support.local_server import RunningServer, server_in_thread
 
 
 @pytest.fixture

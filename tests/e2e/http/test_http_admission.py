@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import imagegen
 import pytest
-from http_server_support import RunningServer, server_in_thread
+from support import imagegen
+from support.local_server import RunningServer, server_in_thread
 
 from facedetect.entrypoints.local_server.admission import AdmissionGate, ServerBusy, plan
 

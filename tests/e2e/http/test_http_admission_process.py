@@ -16,9 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-import imagegen
 import pytest
-from http_server_support import serve_process
+from support import imagegen
+from support.local_server import serve_process
 
 SLOTS = 2
 CLIENT_PATIENCE_S = 3.0

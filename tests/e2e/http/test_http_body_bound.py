@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
-import imagegen
-from http_server_support import RunningServer
+from support import imagegen
+from support.local_server import RunningServer
 
 from facedetect.entrypoints.local_server.wsgi_app import body_limit
 

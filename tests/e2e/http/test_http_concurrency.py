@@ -8,8 +8,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import imagegen
-from http_server_support import server_in_thread
+from support import imagegen
+from support.local_server import server_in_thread
 
 
 def test_concurrent_uploads_each_get_their_own_answer_and_are_stored_once(tmp_path: Path):

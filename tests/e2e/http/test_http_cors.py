@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from http_server_support import server_in_thread
+from support.local_server import server_in_thread
 
 
 def test_preflight_and_headers_for_the_configured_origin(monkeypatch: pytest.MonkeyPatch) -> None:

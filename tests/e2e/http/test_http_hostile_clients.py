@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import imagegen
 import pytest
-from http_server_support import ServeProcess, serve_process
+from support import imagegen
+from support.local_server import ServeProcess, serve_process
 
 HOUR = 3600
 

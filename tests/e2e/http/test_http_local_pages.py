@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from http_server_support import RunningServer
+from support.local_server import RunningServer
 
 from facedetect.entrypoints.rest.app import create_app
 from facedetect.entrypoints.rest.events import build_event

@@ -12,13 +12,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import imagegen
 import pytest
 import schemathesis
-from http_server_support import RunningServer, server_in_thread
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from support import imagegen
+from support.local_server import RunningServer, server_in_thread
 
 pytestmark = pytest.mark.slow
 

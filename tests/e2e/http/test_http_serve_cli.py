@@ -10,9 +10,9 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import imagegen
 import pytest
-from http_server_support import LINE_TIMEOUT, serve_process
+from support import imagegen
+from support.local_server import LINE_TIMEOUT, serve_process
 
 
 def test_a_bad_configuration_fails_at_start_up_with_one_line(tmp_path: Path):

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import imagegen
 import pytest
-from http_server_support import LINE_TIMEOUT, serve_process
+from support import imagegen
+from support.local_server import LINE_TIMEOUT, serve_process
 
 from facedetect import detect_faces
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import imagegen
 import pytest
-from http_server_support import serve_process
+from support import imagegen
+from support.local_server import serve_process
 
 from facedetect.library import detect_faces
 

@@ -10,10 +10,10 @@ import base64
 import json
 from typing import Any
 
-import imagegen
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import imagegen
 from support.lambda_events import invoke_handler, load_events, make_api_event
 
 from facedetect.entrypoints.rest.events import build_event

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import imagegen
 import pytest
+from support import imagegen
 from support.lambda_events import Answer, FakeLambdaContext
 
 from facedetect.entrypoints.aws_lambda import DEADLINE_MARGIN_S

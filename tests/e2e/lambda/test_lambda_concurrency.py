@@ -6,7 +6,7 @@ import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import imagegen
+from support import imagegen
 
 from facedetect.detectors import create_detector
 from facedetect.service.detections import detection_id

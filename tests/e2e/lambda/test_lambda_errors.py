@@ -9,8 +9,8 @@ import base64
 import json
 from typing import Any, ClassVar
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.adapters.memory import InMemoryImageStore
 from facedetect.entrypoints.rest.events import build_event

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import boto3
-import imagegen
 import pytest
 import requests
 from moto import mock_aws
+from support import imagegen
 
 BUCKET = "facedetect-images-test"
 TABLE = "faces"

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.entrypoints.aws_lambda import EmfMetrics
 from facedetect.entrypoints.rest.events import build_event

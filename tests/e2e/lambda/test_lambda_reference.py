@@ -8,8 +8,8 @@ The reference system answered ``POST /`` (raw JPEG, ``isBase64Encoded: true``) w
 from __future__ import annotations
 
 import cv2
-import imagegen
 import numpy as np
+from support import imagegen
 
 
 def reference_boxes(jpeg: bytes) -> list[dict[str, int]]:

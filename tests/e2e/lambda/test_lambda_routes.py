@@ -10,8 +10,8 @@ import base64
 import json
 from typing import Any
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.adapters.memory import InMemoryDetectionRepository, InMemoryImageStore
 from facedetect.entrypoints.rest.events import build_event

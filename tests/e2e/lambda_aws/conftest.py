@@ -13,21 +13,15 @@ Fake credentials and region are set for every test, so nothing can reach real AW
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.aws_resources import backend, create_bucket, create_reference_table
 from support.fake_aws import reset_moto, running_moto_server, use_fake_aws_env
+from support.lambda_aws import BUCKET, MAX_BYTES, TABLE, Deployment
 from support.lambda_events import make_api_event
-
-AWS_TESTKIT_DIR = Path(__file__).resolve().parents[2] / "integration" / "aws"
-if str(AWS_TESTKIT_DIR) not in sys.path:  # aws_testkit, shared with the adapter tests
-    sys.path.insert(0, str(AWS_TESTKIT_DIR))
-
-from aws_testkit import backend, create_bucket, create_reference_table  # noqa: E402
-from lambda_aws_kit import BUCKET, MAX_BYTES, TABLE, Deployment  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

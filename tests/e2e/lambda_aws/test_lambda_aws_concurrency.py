@@ -12,10 +12,10 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import imagegen
 import pytest
-from lambda_aws_kit import reference_boxes
 from moto.dynamodb.models import DynamoDBBackend
+from support import imagegen
+from support.lambda_aws import reference_boxes
 
 # 1 or 2 astronauts on a 400x210 canvas, shifted a little so that no two images are byte-equal
 IMAGES = [imagegen.png(imagegen.composite([(4 * i, 0, 0.4)] + ([(210, 4 * i, 0.35)] if i % 2 else []),

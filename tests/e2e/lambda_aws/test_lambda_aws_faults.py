@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import imagegen
 import pytest
-from aws_testkit import FailingClient, client_error
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
-from lambda_aws_kit import BUCKET, MAX_BYTES, TABLE, Deployment, assert_json_error
+from support import imagegen
+from support.aws_faults import FailingClient, client_error
+from support.lambda_aws import BUCKET, MAX_BYTES, TABLE, Deployment, assert_json_error
 
 from facedetect.adapters.aws.clients import MAX_ATTEMPTS, dynamodb_client, s3_client
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import imagegen
 import pytest
-from aws_testkit import FailingClient, client_error
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
-from lambda_aws_kit import BUCKET, TABLE, Deployment
+from support import imagegen
+from support.aws_faults import FailingClient, client_error
+from support.lambda_aws import BUCKET, TABLE, Deployment
 
 from facedetect.adapters.aws.clients import dynamodb_client, s3_client
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-import imagegen
 import pytest
-from lambda_aws_kit import BUCKET, TABLE, reference_boxes
+from support import imagegen
+from support.lambda_aws import BUCKET, TABLE, reference_boxes
 
 JPEG = imagegen.jpeg(imagegen.composite([(0, 0, 0.5), (300, 40, 0.6)], size=(400, 640)))
 

@@ -11,9 +11,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import imagegen
 import pytest
-from lambda_aws_kit import BUCKET, MAX_BYTES, assert_json_error
+from support import imagegen
+from support.lambda_aws import BUCKET, MAX_BYTES, assert_json_error
 
 PNG = imagegen.png()  # the astronaut, one face
 JPEG = imagegen.jpeg(imagegen.composite([(0, 0, 0.5), (300, 40, 0.6)], size=(400, 640)))  # two faces

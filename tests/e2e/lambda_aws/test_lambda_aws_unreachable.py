@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import imagegen
 import pytest
-from lambda_aws_kit import assert_json_error
+from support import imagegen
+from support.lambda_aws import assert_json_error
 from support.lambda_events import Answer, FakeLambdaContext
 
 BUCKET = "unreachable-secret-bucket"

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-import imagegen
 import numpy as np
 import pytest
 import requests
-from aws_testkit import Aws, FailingClient, backend, client_error, create_bucket, create_reference_table, scan_all
+from support import imagegen
+from support.aws_faults import FailingClient, client_error
+from support.aws_resources import Aws, backend, create_bucket, create_reference_table, scan_all
 from support.fake_aws import reset_moto
 from support.lambda_events import FakeLambdaContext, invoke_handler
 

@@ -1,6 +1,6 @@
 """Cold and warm invocations on the aws backend: one service, one pair of boto3 clients, no download.
 
-A socket-level guard (``lambda_aws_netguard``) refuses every destination but 127.0.0.1 (the
+A socket-level guard (``support.netguard``) refuses every destination but 127.0.0.1 (the
 moto server) and records the connections made. The true cold start runs in a fresh
 interpreter: the guard is installed before the handler module is even imported.
 """
@@ -16,11 +16,11 @@ import urllib.request
 from pathlib import Path
 
 import boto3.session
-import imagegen
 import pytest
-from lambda_aws_netguard import loopback_only
+from support import imagegen
+from support.netguard import loopback_only
 
-HERE = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[2]  # on PYTHONPATH of the child: support.netguard
 PNG = imagegen.png()
 JPEG = imagegen.jpeg(imagegen.composite([(0, 0, 0.5), (300, 40, 0.6)], size=(400, 640)))
 
@@ -57,7 +57,7 @@ def test_warm_invocations_reuse_the_service_its_clients_and_detector(deployed, a
 
 COLD_START = r"""
 import json, sys
-from lambda_aws_netguard import loopback_only
+from support.netguard import loopback_only
 
 class Context:
     function_name, function_version, memory_limit_in_mb = "facedetect", "$LATEST", 1024
@@ -82,7 +82,7 @@ def test_a_fresh_interpreter_cold_start_downloads_nothing(deployed, api_event, m
     events = [api_event("post_root_jpeg", image=JPEG), api_event("post_faces_png", image=PNG),
               api_event("get_faces_list")]
     (tmp_path / "events.json").write_text(json.dumps(events))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
 
     done = subprocess.run([sys.executable, "-c", COLD_START, str(tmp_path / "events.json"),
                            str(tmp_path / "result.json")], env=env, capture_output=True, text=True, timeout=180)

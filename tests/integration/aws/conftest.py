@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aws_testkit import Aws, backend, create_bucket, create_reference_table
 from moto import mock_aws
+from support.aws_resources import Aws, backend, create_bucket, create_reference_table
 from support.fake_aws import reset_moto, running_moto_server, use_fake_aws_env
 
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from aws_testkit import BUCKET, TABLE, Aws, WireFaults
+from support.aws_faults import WireFaults
+from support.aws_resources import BUCKET, TABLE, Aws
 
 from facedetect.adapters.aws.clients import ATTEMPT_WORST_CASE_S, dynamodb_client, s3_client
 from facedetect.adapters.aws.deadline import REQUEST_BUDGET_S, lambda_budget, remaining, request_deadline

@@ -8,7 +8,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from aws_testkit import Aws, FailingClient, create_reference_table, make_detection, scan_all
+from support.aws_faults import FailingClient
+from support.aws_resources import Aws, create_reference_table, scan_all
+from support.detections import make_detection
 
 from facedetect.adapters.aws.dynamodb import items as dynamodb_items
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository

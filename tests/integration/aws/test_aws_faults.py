@@ -11,12 +11,14 @@ import socket
 from typing import Any
 
 import boto3
-import imagegen
 import pytest
-from aws_testkit import BUCKET, TABLE, Aws, FailingClient, client_error, list_keys, make_detection, scan_all
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
+from support import imagegen
+from support.aws_faults import FailingClient, client_error
+from support.aws_resources import BUCKET, TABLE, Aws, list_keys, scan_all
+from support.detections import make_detection
 
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
 from facedetect.adapters.aws.errors import translate

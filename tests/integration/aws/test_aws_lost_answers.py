@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import imagegen
 import pytest
-from aws_testkit import BUCKET, TABLE, Aws, WireFaults, backend, create_bucket, create_reference_table, scan_all
+from support import imagegen
+from support.aws_faults import WireFaults
+from support.aws_resources import BUCKET, TABLE, Aws, backend, create_bucket, create_reference_table, scan_all
 from support.fake_aws import reset_moto, serialise_moto_transactions
 
 from facedetect.adapters.aws.clients import MAX_ATTEMPTS, dynamodb_client, s3_client

@@ -8,7 +8,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from aws_testkit import BUCKET, Aws, list_keys
+from support.aws_resources import BUCKET, Aws, list_keys
 
 from facedetect.adapters.aws.s3 import S3ImageStore
 from facedetect.errors import ImageNotFound, InvalidInput, StorageError, StorageUnavailable

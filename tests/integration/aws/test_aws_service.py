@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import urllib.request
 
-import imagegen
 import pytest
-from aws_testkit import BUCKET, TABLE, Aws, list_keys, scan_all
+from support import imagegen
+from support.aws_resources import BUCKET, TABLE, Aws, list_keys, scan_all
 
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
 from facedetect.adapters.aws.s3 import S3ImageStore

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_testkit import Aws, scan_all
+from support.aws_resources import Aws, scan_all
 from support.stored_samples import SAMPLES, many_faces, with_landmarks, without_faces
 
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository

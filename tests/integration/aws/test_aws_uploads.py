@@ -7,7 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aws_testkit import Aws, FailingClient, client_error, make_detection, scan_all
+from support.aws_faults import FailingClient, client_error
+from support.aws_resources import Aws, scan_all
+from support.detections import make_detection
 
 from facedetect.adapters.aws.dynamodb.repository import DynamoDBDetectionRepository
 from facedetect.adapters.aws.dynamodb.uploads import DynamoDBUploadRepository

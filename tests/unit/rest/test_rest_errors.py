@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import imagegen
 import pytest
+from support import imagegen
 
 from facedetect.composition import bootstrap
 from facedetect.entrypoints.rest.app import create_app

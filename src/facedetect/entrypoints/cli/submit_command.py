@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from facedetect.entrypoints.cli.detect_command import PROGRESS_MIN_FILES
     from facedetect.detectors.cache import DETECTOR_OPTIONS
+    from facedetect.entrypoints.cli.detect_command import PROGRESS_MIN_FILES
     from facedetect.entrypoints.cli.inputs import collect
     from facedetect.entrypoints.cli.progress import image_progress
     from facedetect.entrypoints.cli.submit_client import ApiClient, submit_one

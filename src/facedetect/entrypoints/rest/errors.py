@@ -24,7 +24,7 @@ from facedetect.entrypoints.rest.events import shown_path
 from facedetect.errors import FaceDetectError
 
 if TYPE_CHECKING:
-    from facedetect.entrypoints.rest.app import FaceDetectApp
+    from facedetect.entrypoints.rest.application import FaceDetectApp
 
 logger = logging.getLogger(__name__)
 

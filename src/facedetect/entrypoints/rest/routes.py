@@ -21,6 +21,7 @@ from facedetect.domain.ports import MAX_PAGE_SIZE
 from facedetect.entrypoints.rest.body import read_image
 from facedetect.entrypoints.rest.representation import detection_to_json, reference_faces
 from facedetect.entrypoints.rest.schemas import (
+    API_DESCRIPTION,
     IMAGE_REQUEST_BODY,
     DetectionEnvelope,
     DetectionPage,
@@ -33,16 +34,10 @@ from facedetect.errors import DetectionNotFound
 
 if TYPE_CHECKING:
     from facedetect.domain.model import Detection
-    from facedetect.entrypoints.rest.app import FaceDetectApp
+    from facedetect.entrypoints.rest.application import FaceDetectApp
 
 #: Lifetime of the presigned image URLs, seconds.
 IMAGE_URL_TTL_S = 300
-
-API_DESCRIPTION = (
-    "Find faces in images and keep both the image and the face coordinates. POST an image to / or /faces; "
-    "read detections back by id. Every error is JSON {\"error\": {\"code\", \"message\", \"request_id\"}}; "
-    "an unknown path is a 404 route_not_found, a known path with the wrong method a 405 method_not_allowed."
-)
 
 ScaleFactor = Annotated[float | None, Query(ge=1.01, le=4.0, description="Haar pyramid step; default 1.1.")]
 MinNeighbors = Annotated[int | None, Query(ge=0, le=1000, description="Haar: neighbours to keep a face; default 5.")]

@@ -17,6 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from facedetect.domain.formats import SUPPORTED
 
+#: The API's description, in the OpenAPI document and on the Swagger page.
+API_DESCRIPTION = (
+    "Find faces in images and keep both the image and the face coordinates. POST an image to / or /faces; "
+    "read detections back by id. Every error is JSON {\"error\": {\"code\", \"message\", \"request_id\"}}; "
+    "an unknown path is a 404 route_not_found, a known path with the wrong method a 405 method_not_allowed."
+)
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -30,7 +30,7 @@ from facedetect.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from facedetect.domain.uploads import Upload
-    from facedetect.entrypoints.rest.app import FaceDetectApp
+    from facedetect.entrypoints.rest.application import FaceDetectApp
     from facedetect.service.detections import FaceDetectionService
     from facedetect.service.uploads import UploadService
 

@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 let previewUrl = null;
 let lastFile = null; // the picture last uploaded: what "Redact" sends
+let latest = 0; // the last action started (upload, redact, stored detection): answers to older ones are dropped
 
 function setState(state, text) {
   document.body.dataset.state = state;
@@ -64,7 +65,7 @@ function drawBoxes(detection) {
   });
 }
 
-async function showResult(imageSrc, detection, body) {
+async function showResult(imageSrc, detection, body, action) {
   $("result").hidden = false;
   $("boxes").replaceChildren();
   const image = $("preview-image");
@@ -74,6 +75,7 @@ async function showResult(imageSrc, detection, body) {
   } catch (e) {
     // Not displayable by this browser (e.g. TIFF): the boxes and JSON still show.
   }
+  if (action !== latest) return; // another picture was chosen meanwhile
   drawBoxes(detection);
   const count = detection.faces.length;
   $("summary").textContent = `${count} face${count === 1 ? "" : "s"} in ${detection.width}×${detection.height} ` +
@@ -83,6 +85,8 @@ async function showResult(imageSrc, detection, body) {
 }
 
 async function upload(file) {
+  const action = ++latest;
+  $("redact-controls").hidden = true; // until this picture is shown: Redact sends the picture shown
   clearError();
   setState("busy", `Sending ${file.name} (${Math.ceil(file.size / 1024)} KiB)…`);
   let response;
@@ -93,10 +97,11 @@ async function upload(file) {
       headers: { "Content-Type": file.type || "application/octet-stream" },
     });
   } catch (e) {
-    showError(0, null, `Could not reach the server: ${e.message}`);
+    if (action === latest) showError(0, null, `Could not reach the server: ${e.message}`);
     return;
   }
   const { json, text } = await readJson(response);
+  if (action !== latest) return;
   if (!response.ok || !json || !json.detection) {
     $("result").hidden = true;
     showError(response.status, json, text.slice(0, 500));
@@ -105,14 +110,15 @@ async function upload(file) {
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = URL.createObjectURL(file);
   lastFile = file;
-  await showResult(previewUrl, json.detection, json);
-  $("redact-controls").hidden = false;
+  await showResult(previewUrl, json.detection, json, action);
+  if (action === latest) $("redact-controls").hidden = false;
   loadRecent();
 }
 
 async function redact() {
   // Send the last picture to POST /redact and show the answer: the same picture, faces hidden.
   if (!lastFile) return;
+  const action = ++latest;
   clearError();
   setState("busy", "Redacting…");
   const style = $("redact-style").value;
@@ -124,17 +130,19 @@ async function redact() {
       headers: { "Content-Type": lastFile.type || "application/octet-stream" },
     });
   } catch (e) {
-    showError(0, null, `Could not reach the server: ${e.message}`);
+    if (action === latest) showError(0, null, `Could not reach the server: ${e.message}`);
     return;
   }
   if (!response.ok) {
     const { json, text } = await readJson(response);
-    showError(response.status, json, text.slice(0, 500));
+    if (action === latest) showError(response.status, json, text.slice(0, 500));
     return;
   }
   const count = response.headers.get("X-Faces-Redacted");
+  const redacted = await response.blob();
+  if (action !== latest) return; // another picture was chosen meanwhile: keep showing it
   if (previewUrl) URL.revokeObjectURL(previewUrl);
-  previewUrl = URL.createObjectURL(await response.blob());
+  previewUrl = URL.createObjectURL(redacted);
   $("boxes").replaceChildren();
   $("preview-image").src = previewUrl;
   $("summary").textContent = `${count} face${count === "1" ? "" : "s"} hidden (${style}); nothing was stored.`;
@@ -142,16 +150,18 @@ async function redact() {
 }
 
 async function showStored(id) {
+  const action = ++latest;
   clearError();
   $("redact-controls").hidden = true;
   setState("busy", "Loading…");
   const response = await fetch(`/faces/${encodeURIComponent(id)}`);
   const { json, text } = await readJson(response);
+  if (action !== latest) return;
   if (!response.ok || !json) {
     showError(response.status, json, text.slice(0, 500));
     return;
   }
-  await showResult(`/faces/${encodeURIComponent(id)}/image`, json.detection, json);
+  await showResult(`/faces/${encodeURIComponent(id)}/image`, json.detection, json, action);
 }
 
 async function loadRecent() {

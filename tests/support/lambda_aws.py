@@ -2,7 +2,7 @@
 
 The handler is ``facedetect.entrypoints.aws_lambda.handler``; events are the documents of
 ``tests/events/`` with their placeholders filled; what the handler stored is read back with
-independent boto3 clients of the test (``aws_testkit.Aws``), never through the adapters.
+independent boto3 clients of the test (``support.aws_resources.Aws``), never through the adapters.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 import cv2
 import numpy as np
-from aws_testkit import Aws, list_keys, scan_all
+
+from support.aws_resources import Aws, list_keys, scan_all
 from support.lambda_events import Answer, invoke_handler
 
 BUCKET = "facedetect-lambda-e2e"

@@ -1,25 +1,10 @@
-"""Helpers for the AWS adapter tests: fault injection; moto resources and detections from tests/support."""
+"""Faults for the AWS adapter tests: botocore errors, clients that fail on cue, faults on the wire."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from botocore.exceptions import ClientError
-from support.aws_resources import (
-    BUCKET,
-    INDEX,
-    TABLE,
-    Aws,
-    backend,
-    create_bucket,
-    create_reference_table,
-    list_keys,
-    scan_all,
-)
-from support.detections import T0, make_detection
-
-__all__ = ["BUCKET", "INDEX", "T0", "TABLE", "Aws", "FailingClient", "backend", "client_error", "create_bucket",
-           "create_reference_table", "list_keys", "make_detection", "scan_all"]
 
 
 def client_error(code: str, operation: str, *, status: int = 400, message: str = "injected",
