@@ -61,6 +61,9 @@ def _check_artifact(artifact: Any) -> list[str]:
     assert not [n for n in names if n.startswith(RUNTIME_PROVIDED) or re.match(r"(boto3|botocore)-.*dist-info", n)]
     assert not [n for n in names if "/tests/" in n or n.endswith((".pyo", ".pyi", "direct_url.json"))]
     assert not [n for n in names if n.startswith("facedetect_deploy/")]  # the builder stays behind
+    cascades = sorted(n.removeprefix("cv2/data/") for n in names if n.startswith("cv2/data/haarcascade_"))
+    assert "haarcascade_profileface.xml" in cascades and "haarcascade_frontalface_alt2.xml" in cascades
+    assert all("face" in c and "cat" not in c for c in cascades), cascades  # human faces only
     for needed in ("facedetect/entrypoints/aws_lambda.py", "cv2/data/haarcascade_frontalface_default.xml",
                    "aws_lambda_powertools/__init__.py", "pydantic_settings/__init__.py"):
         assert needed in names

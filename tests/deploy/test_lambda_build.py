@@ -64,6 +64,8 @@ def test_prune_removes_runtime_packages_tests_caches_and_scripts(tmp_path: Path)
         _write(root / "numpy" / "testing" / "__init__.py"),
         _write(root / "numpy-2.0.dist-info" / "RECORD", "numpy/__init__.py,,\n"),
         _write(root / "cv2" / "data" / "haarcascade_frontalface_default.xml"),
+        _write(root / "cv2" / "data" / "haarcascade_frontalface_alt2.xml"),
+        _write(root / "cv2" / "data" / "haarcascade_profileface.xml"),
         _write(root / "typing_extensions.py"),
     ]
     gone = [
@@ -73,6 +75,8 @@ def test_prune_removes_runtime_packages_tests_caches_and_scripts(tmp_path: Path)
         _write(root / "pkg" / "types.pyi"),
         _write(root / "bin" / "f2py"),
         _write(root / "facedetect_deploy" / "lambda_zip.py"),  # the build tool, not the runtime
+        _write(root / "cv2" / "data" / "haarcascade_eye.xml"),  # OpenCV's cascades of other things
+        _write(root / "cv2" / "data" / "haarcascade_frontalcatface.xml"),
         _write(root / "demo-1.0.dist-info" / "direct_url.json", '{"url": "file:///tmp/x/demo.whl"}'),
     ]
     pruned = prune(root)
@@ -81,7 +85,7 @@ def test_prune_removes_runtime_packages_tests_caches_and_scripts(tmp_path: Path)
     assert not list(root.glob("boto*.dist-info"))
     assert all(p.exists() for p in keep) and escape.exists()
     assert not any(p.exists() for p in gone) and not (root / "bin").exists()
-    assert pruned.files == (2 + 1) + (1 + 1) + 7  # botocore (2 + RECORD), boto3 (1 + RECORD), the seven above
+    assert pruned.files == (2 + 1) + (1 + 1) + 9  # botocore (2 + RECORD), boto3 (1 + RECORD), the nine above
     assert pruned.bytes >= 100
 
 
