@@ -10,8 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect.adapters.records import SCHEMA, detection_from_record, detection_to_record
+from facedetect.adapters.records import (
+    SCHEMA,
+    UPLOAD_SCHEMA,
+    detection_from_record,
+    detection_to_record,
+    upload_from_record,
+    upload_to_record,
+)
 from facedetect.domain.model import BoundingBox, Detection, Face, Landmarks, Point
+from facedetect.domain.uploads import Upload
 from facedetect.errors import StorageError
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
@@ -94,3 +102,30 @@ def _small() -> Detection:
     return Detection(id="d", sha256="0" * 64, media_type="image/jpeg", width=10, height=10,
                      faces=(Face(BoundingBox(0, 0, 5, 5), 0.5),), detector="haar", parameters={},
                      created_at=datetime(2024, 1, 1, tzinfo=UTC), duration_ms=1.0)
+
+
+UPLOAD = Upload(upload_id="0123456789abcdef" * 2, status="done", content_type="image/jpeg", content_length=4321,
+                options={"min_neighbors": 3}, created_at=datetime(2026, 5, 1, 12, 0, tzinfo=UTC),
+                expires_at=datetime(2026, 5, 1, 12, 15, tzinfo=UTC), detection_id="f" * 32)
+
+
+def test_an_upload_record_carries_its_schema_and_reads_back() -> None:
+    record = json.loads(json.dumps(upload_to_record(UPLOAD)))
+    assert record["schema"] == UPLOAD_SCHEMA == 1
+    assert upload_from_record(record) == UPLOAD
+
+
+def test_an_upload_record_written_before_versioning_still_reads() -> None:
+    unversioned = {  # what the adapters stored before records had a schema: these fields, no "schema"
+        "upload_id": UPLOAD.upload_id, "status": "done", "content_type": "image/jpeg", "content_length": 4321,
+        "options": {"min_neighbors": 3}, "created_at": "2026-05-01T12:00:00+00:00",
+        "expires_at": "2026-05-01T12:15:00+00:00", "detection_id": "f" * 32, "error_code": None,
+        "error_message": None}
+    assert upload_from_record(unversioned) == UPLOAD
+
+
+@pytest.mark.parametrize("schema", [2, "1", None])
+def test_an_upload_record_of_an_unknown_schema_is_refused(schema: object) -> None:
+    with pytest.raises(ValueError, match="schema"):
+        upload_from_record({**upload_to_record(UPLOAD), "schema": schema})
+
