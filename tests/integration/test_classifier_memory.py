@@ -19,36 +19,45 @@ import pytest
 
 from facedetect.detectors.classifiers import KEEP_BYTES
 
-CHILD = textwrap.dedent("""
-    import json, threading
+#: The child's harness: ``measure(jobs, report)`` runs each job on a thread of its own, all at once,
+#: then prints the resident size before, idle after (the threads still alive, as a server's are) and
+#: at its peak, plus what ``report()`` adds, as one JSON line.
+HARNESS = textwrap.dedent("""
+    import json, sys, threading
     import numpy as np
-    from facedetect.detectors.haar import HaarCascadeDetector
-    from facedetect.detectors.cache import DetectorCache
 
     def status(field):
         with open("/proc/self/status") as fh:
             return next(int(line.split()[1]) for line in fh if line.startswith(field)) * 1024
 
+    def measure(jobs, report=dict):
+        before = status("VmRSS")
+        done, leave = threading.Barrier(len(jobs) + 1), threading.Event()
+
+        def work(job):
+            job()
+            done.wait()
+            leave.wait()
+
+        threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
+        for t in threads:
+            t.start()
+        done.wait()
+        print(json.dumps({"before": before, "idle": status("VmRSS"), "peak": status("VmHWM"), **report()}))
+        leave.set()
+        for t in threads:
+            t.join()
+""")
+
+CHILD = HARNESS + textwrap.dedent("""
+    from facedetect.detectors.haar import HaarCascadeDetector
+    from facedetect.detectors.cache import DetectorCache
+
     base, cache = HaarCascadeDetector(), DetectorCache()
     detectors = [base, base, cache.for_request(base, {"min_neighbors": 3}),
                  cache.for_request(base, {"min_neighbors": 4})]  # the service's and two cached option sets
     image = np.full((2000, 3000), 128, np.uint8)  # the buffers depend on the size, not the content
-    before = status("VmRSS")
-    done, leave = threading.Barrier(len(detectors) + 1), threading.Event()
-
-    def work(detector):
-        detector.detect(image)
-        done.wait()
-        leave.wait()  # stay alive while the idle size is read, as a server's threads do
-
-    threads = [threading.Thread(target=work, args=(d,)) for d in detectors]
-    for t in threads:
-        t.start()
-    done.wait()
-    print(json.dumps({"before": before, "idle": status("VmRSS"), "peak": status("VmHWM")}))
-    leave.set()
-    for t in threads:
-        t.join()
+    measure([lambda d=d: d.detect(image) for d in detectors])
 """)
 
 MB = 10**6
@@ -67,34 +76,12 @@ def test_idle_memory_after_four_large_detections_on_four_threads_drops_back():
     assert rss["idle"] < 1000 * MB
 
 
-YUNET_CHILD = textwrap.dedent("""
-    import json, sys, threading
-    import numpy as np
+YUNET_CHILD = HARNESS + textwrap.dedent("""
     from facedetect.detectors.yunet import YuNetDetector
-
-    def status(field):
-        with open("/proc/self/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith(field)) * 1024
 
     detector = YuNetDetector(sys.argv[1])
     image = np.full((2000, 3000, 3), 128, np.uint8)  # a network's buffers follow its input's size
-    before = status("VmRSS")
-    start, done, leave = threading.Barrier(4), threading.Barrier(5), threading.Event()
-
-    def work():
-        start.wait()
-        detector.detect(image)
-        done.wait()
-        leave.wait()  # stay alive while the idle size is read, as a server's threads do
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    done.wait()
-    print(json.dumps({"before": before, "idle": status("VmRSS"), "peak": status("VmHWM")}))
-    leave.set()
-    for t in threads:
-        t.join()
+    measure([lambda: detector.detect(image)] * 4)
 """)
 
 
@@ -112,36 +99,14 @@ def test_idle_memory_after_large_yunet_detections_on_four_threads_drops_back(yun
     assert rss["idle"] < 1000 * MB
 
 
-MULTI_CHILD = textwrap.dedent("""
-    import json, sys, threading
-    import numpy as np
+MULTI_CHILD = HARNESS + textwrap.dedent("""
     from facedetect.detectors.haar_multi import MultiCascadeDetector
-
-    def status(field):
-        with open("/proc/self/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith(field)) * 1024
 
     width, height, parallel = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "parallel"
     detector = MultiCascadeDetector(parallel=parallel)
     image = np.full((height, width), 128, np.uint8)  # the buffers depend on the size, not the content
-    before = status("VmRSS")
-    start, done, leave = threading.Barrier(4), threading.Barrier(5), threading.Event()
-
-    def work():
-        start.wait()
-        detector.detect(image)
-        done.wait()
-        leave.wait()  # stay alive while the idle size is read, as a server's threads do
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    done.wait()
-    kept = {name: pool.retained_bytes for name, pool in detector.pools.items()}
-    print(json.dumps({"before": before, "idle": status("VmRSS"), "peak": status("VmHWM"), "kept": kept}))
-    leave.set()
-    for t in threads:
-        t.join()
+    measure([lambda: detector.detect(image)] * 4,
+            lambda: {"kept": {name: pool.retained_bytes for name, pool in detector.pools.items()}})
 """)
 
 

@@ -19,6 +19,18 @@ from facedetect.composition import bootstrap
 from facedetect.entrypoints.local_server.server import make_server
 
 
+def http_request(host: str, port: int, method: str, path: str, body: bytes | None = None,
+                 headers: dict[str, str] | None = None, *, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+    """One request on a connection of its own: status, headers (lower-case names) and body."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
 @dataclass
 class RunningServer:
     """A started server: where it listens, its service (to inspect the stores), and how to stop it."""
@@ -36,13 +48,7 @@ class RunningServer:
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            connection.close()
+        return http_request(self.host, self.port, method, path, body, headers)
 
 
 @contextmanager
@@ -118,13 +124,7 @@ class ServeProcess:
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
                 timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            connection.close()
+        return http_request(self.host, self.port, method, path, body, headers, timeout=timeout)
 
 
 def _next_line(lines: queue.Queue[str | None], process: subprocess.Popen[str], stderr_seen: list[str],
