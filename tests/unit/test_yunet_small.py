@@ -12,29 +12,42 @@ from support.geometry import iou
 
 from facedetect.detectors import create_detector
 from facedetect.detectors.yunet import YuNetDetector
-from facedetect.detectors.yunet_small import SmallFacesYuNet, merge
+from facedetect.detectors.yunet_small import SmallFacesYuNet, fuse
 from facedetect.domain.model import BoundingBox, Face
 
 
-def face(x: int, y: int, size: int, confidence: float) -> Face:
-    return Face(box=BoundingBox(x, y, size, size), confidence=confidence)
+def row(x: float, y: float, size: float, score: float) -> list[float]:
+    """A YuNet output row: box, five landmarks (all at the box's centre), score."""
+    return [x, y, size, size, *[x + size / 2, y + size / 2] * 5, score]
 
 
-def test_merge_keeps_separate_faces_and_ranks_them() -> None:
-    merged = merge([face(0, 0, 100, 0.9)], [face(300, 300, 20, 0.95), face(500, 10, 16, 0.4)])
-    assert [f.box.to_xyxy() for f in merged] == [(300, 300, 320, 320), (0, 0, 100, 100), (500, 10, 516, 26)]
+def fused(rows: list[list[float]], threshold: float = 0.3) -> list[Face]:
+    return fuse(np.array(rows, float).reshape(-1, 15), threshold, 1000, 1000)
 
 
-def test_merge_fuses_one_face_seen_twice_weighted_by_score() -> None:
-    # Same face, the second pass 4 px to the right with three times the score: the fused box moves 3 px.
-    merged = merge([face(100, 100, 40, 0.25)], [face(104, 100, 40, 0.75)])
-    assert len(merged) == 1
-    assert merged[0].box == BoundingBox(103, 100, 40, 40)
-    assert merged[0].confidence == 0.75
+def test_fuse_keeps_separate_faces_and_ranks_them() -> None:
+    found = fused([row(0, 0, 100, 0.9), row(300, 300, 20, 0.95), row(500, 10, 16, 0.4)])
+    assert [f.box.to_xyxy() for f in found] == [(300, 300, 320, 320), (0, 0, 100, 100), (500, 10, 516, 26)]
+    assert [f.confidence for f in found] == [0.95, 0.9, 0.4]
 
 
-def test_merge_of_nothing_is_nothing() -> None:
-    assert merge([], []) == []
+def test_fuse_averages_one_face_seen_twice_weighted_by_score() -> None:
+    # Same face, the second guess 4 px to the right with three times the score: the face moves 3 px.
+    found = fused([row(100, 100, 40, 0.25), row(104, 100, 40, 0.75)])
+    assert len(found) == 1
+    assert found[0].box == BoundingBox(103, 100, 40, 40)
+    assert found[0].confidence == 0.75
+    assert found[0].landmarks is not None and found[0].landmarks.nose.x == 123.0
+
+
+def test_candidates_under_the_threshold_only_move_the_faces_they_join() -> None:
+    # A 0.2 candidate alone is dropped; next to a 0.6 one it shifts the box, not the score.
+    found = fused([row(100, 100, 40, 0.6), row(106, 100, 40, 0.2), row(600, 600, 40, 0.29)])
+    assert [(f.box, f.confidence) for f in found] == [(BoundingBox(102, 100, 40, 40), 0.6)]
+
+
+def test_fuse_of_nothing_is_nothing() -> None:
+    assert fused([]) == []
 
 
 def tiny_and_large() -> np.ndarray:
@@ -77,20 +90,20 @@ def test_small_faces_off_is_the_plain_detector(yunet_model: Path, value: bool | 
     assert isinstance(create_detector("yunet", yunet_model=str(yunet_model), small_faces=value), YuNetDetector)
 
 
-class FixedFaces:
-    """A stand-in detector that answers the same faces for any image."""
+class FixedRows:
+    """A stand-in YuNet pass that answers the same rows for any image."""
 
-    def __init__(self, faces: list[Face]) -> None:
-        self.faces = faces
-        self.parameters = {"max_dimension": None}
+    def __init__(self, rows: list[list[float]]) -> None:
+        self.rows = rows
+        self.parameters = {"max_dimension": None, "score_threshold": 0.3}
 
-    def detect(self, image: np.ndarray, *, scale: float = 1.0) -> list[Face]:
-        return list(self.faces)
+    def raw(self, image: np.ndarray) -> np.ndarray:
+        return np.array(self.rows, float).reshape(-1, 15)
 
 
 def test_only_the_upscaled_pass_s_small_faces_are_kept() -> None:
     # The fine pass sees the image 1.5x larger: 270 px there is a 180 px face, 330 px a 220 px one.
-    fine = FixedFaces([face(0, 0, 270, 0.9), face(600, 0, 330, 0.95)])
-    detector = SmallFacesYuNet(FixedFaces([]), fine)  # type: ignore[arg-type]
+    fine = FixedRows([row(0, 0, 270, 0.9), row(600, 0, 330, 0.95)])
+    detector = SmallFacesYuNet(FixedRows([]), fine)  # type: ignore[arg-type]
     found = detector.detect(np.zeros((400, 800, 3), np.uint8))
     assert [f.box.to_xyxy() for f in found] == [(0, 0, 180, 180)]

@@ -106,25 +106,36 @@ class YuNetDetector:
         ``scale`` (how much the service already shrank the image) changes nothing here: YuNet has
         no option in original pixels. Boxes and landmarks are in the pixels of ``image``.
         """
-        import cv2
-
         del scale
+        height, width = image.shape[:2]
+        faces = []
+        for row in self.raw(image):
+            box = box_to_original(*row[:4], scale=1.0, image_width=width, image_height=height)
+            if box is None:
+                continue
+            points = [Point(round(float(row[4 + 2 * i]), 2), round(float(row[5 + 2 * i]), 2)) for i in range(5)]
+            faces.append(Face(box=box, confidence=round(float(row[14]), 6), landmarks=Landmarks(*points)))
+        faces.sort(key=lambda f: f.confidence, reverse=True)
+        return faces
+
+    def raw(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        """YuNet's rows for a BGR or grey image, in its pixels, unrounded and unclipped.
+
+        One row per face: ``x, y, width, height``, five landmarks ``(x, y)``, score (15 columns).
+        """
+        import cv2
+        import numpy as np
+
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)  # type: ignore[assignment]
-        height, width = image.shape[:2]
         small, scale = downscale(image, self._max_dimension)
         small_height, small_width = small.shape[:2]
         with self.networks.lend(BYTES_PER_INPUT_PIXEL * small_width * small_height) as network:
             network.setInputSize((small_width, small_height))
             _, rows = network.detect(small)
             del network  # so that a network the pool drops is freed before it trims the heap
-        faces = []
-        for row in rows if rows is not None else ():
-            box = box_to_original(*row[:4], scale=scale, image_width=width, image_height=height)
-            if box is None:
-                continue
-            points = [Point(round(float(row[4 + 2 * i]) / scale, 2), round(float(row[5 + 2 * i]) / scale, 2))
-                      for i in range(5)]
-            faces.append(Face(box=box, confidence=round(float(row[14]), 6), landmarks=Landmarks(*points)))
-        faces.sort(key=lambda f: f.confidence, reverse=True)
-        return faces
+        if rows is None:
+            return np.zeros((0, 15))
+        rows = np.array(rows, np.float64).reshape(-1, 15)
+        rows[:, :14] /= scale
+        return rows
