@@ -15,6 +15,10 @@ content, so the images are flat grey (fast to scan). Strategies:
 * with ``--yunet``: ``yunet per-thread, kept``, one ``cv2.FaceDetectorYN`` per thread, kept
   (facedetect before the pool), and ``facedetect yunet``, :class:`facedetect.detectors.yunet.YuNetDetector`
   as built (networks lent from the same pool). The images are then 3-channel.
+* with ``--haar-multi``: ``facedetect haar-multi``, :class:`facedetect.detectors.haar_multi.MultiCascadeDetector`
+  as built (its cascades lent from one pool per cascade file). haar-multi looks only for faces
+  above a fraction of the shorter side, so its buffers are large for wide images (panoramas):
+  try ``--width 16000 --height 1000``.
 
 Part 2, time (this process): loading a classifier vs a detection, and a detection with a kept
 classifier vs one with a freshly loaded one (whose buffers are allocated and first touched
@@ -25,6 +29,7 @@ during the scan) on astronaut composites around the size where the pool starts d
     nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --threads 2 --width 6000 --height 4000
     nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --time-only --time-repeats 12
     nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --yunet-only    # YuNet, before and after
+    nice -n 10 .venv/bin/python benchmarks/classifier_memory.py --haar-multi-only --width 16000 --height 1000
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ STRATEGIES = ("no detection", "per-thread, kept", "per-thread, recreated after l
 #: With ``--yunet``: one raw ``FaceDetectorYN`` per thread, kept (the "before"), and facedetect's detector.
 YUNET_KEPT = "yunet per-thread, kept"
 YUNET = "facedetect yunet"
+#: With ``--haar-multi``: facedetect's multi-cascade detector as built.
+HAAR_MULTI = "facedetect haar-multi"
 
 
 def _rss_mb(field: str) -> float:
@@ -76,6 +83,10 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
         from facedetect.detectors.yunet import YuNetDetector
 
         yunet = YuNetDetector(YUNET_MODEL)
+    if strategy == HAAR_MULTI:
+        from facedetect.detectors.haar_multi import MultiCascadeDetector
+
+        multi = MultiCascadeDetector()
     # A worker that fails breaks the barriers (timeout) instead of hanging the parent.
     start, done = threading.Barrier(threads, timeout=900), threading.Barrier(threads + 1, timeout=900)
     leave = threading.Event()
@@ -85,6 +96,8 @@ def child(strategy: str, threads: int, width: int, height: int) -> dict[str, Any
             detector.detect(image)
         elif strategy == YUNET:
             yunet.detect(image)
+        elif strategy == HAAR_MULTI:
+            multi.detect(image)
         elif strategy == YUNET_KEPT:
             local.network = cv2.FaceDetectorYN.create(str(YUNET_MODEL), "", (width, height), 0.7, 0.3, 5000)
             local.network.detect(image)
@@ -172,7 +185,10 @@ def measure_time(repeats: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=(*STRATEGIES, YUNET_KEPT, YUNET), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*STRATEGIES, YUNET_KEPT, YUNET, HAAR_MULTI), help=argparse.SUPPRESS)
+    parser.add_argument("--haar-multi", action="store_true", help="also measure the haar-multi detector")
+    parser.add_argument("--haar-multi-only", action="store_true",
+                        help="part 1 for haar-multi only: the floor, per-thread classifiers kept, and haar-multi")
     parser.add_argument("--yunet", action="store_true", help="also measure the YuNet detector (needs ../shared)")
     parser.add_argument("--threads", type=int, default=4, help="worker threads, one large image each (default 4)")
     parser.add_argument("--width", type=int, default=4000)
@@ -189,7 +205,9 @@ def main() -> None:
     if (args.yunet or args.yunet_only) and not YUNET_MODEL.is_file():
         raise SystemExit(f"--yunet needs the model at {YUNET_MODEL}")
     strategies = ((STRATEGIES[0], YUNET_KEPT, YUNET) if args.yunet_only
-                  else (*STRATEGIES, YUNET_KEPT, YUNET) if args.yunet else STRATEGIES)
+                  else (STRATEGIES[0], STRATEGIES[1], HAAR_MULTI) if args.haar_multi_only
+                  else (*STRATEGIES, *((YUNET_KEPT, YUNET) if args.yunet else ()),
+                        *((HAAR_MULTI,) if args.haar_multi else ())))
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in strategies if not args.time_only}
     start = time.perf_counter()
     for r in range(0 if args.time_only else args.repeats):
@@ -205,7 +223,7 @@ def main() -> None:
         before = next((r["idle_rss_mb"] for r in rows if r["strategy"] == kept), floor) - floor
         row["idle over floor MB"] = round(row["idle_rss_mb"] - floor, 1)
         row["x before (over floor)"] = round((row["idle_rss_mb"] - floor) / before, 4) if before > 0 else ""
-    timing = measure_time(args.time_repeats) if not args.yunet_only else None
+    timing = measure_time(args.time_repeats) if not (args.yunet_only or args.haar_multi_only) else None
     result = {"benchmark": "classifier_memory", "threads": args.threads,
               "image": {"width": args.width, "height": args.height}, "repeats": args.repeats,
               "machine": machine(), "memory": rows, "time": timing, "wall_s": round(time.perf_counter() - start, 1)}
