@@ -110,7 +110,7 @@ def work_mp(detector: str, parameters: Mapping[str, Any], width: int, height: in
                                _size(parameters.get("min_size")), _size(parameters.get("max_size")))
         return pyramid.buffer_pixels / 1e6
     weight = YUNET_WORK_PER_PIXEL if detector == "yunet" else 1.0
-    if parameters.get("small_faces"):  # a second pass on the image enlarged 1.5x (detection/yunet_small.py)
+    if parameters.get("small_faces"):  # a second pass on the image enlarged 1.5x (detectors/yunet_small.py)
         weight *= 1.0 + SMALL_FACES_UPSCALE**2
     return weight * width * height / 1e6
 

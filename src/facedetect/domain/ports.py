@@ -1,4 +1,4 @@
-"""The ports: what the core needs from the outside world, as small ``typing.Protocol``\\ s.
+"""The ports: what the service needs from the outside world, as small ``typing.Protocol``\\ s.
 
 Adapters in :mod:`facedetect.adapters` implement them (memory, filesystem, S3, DynamoDB);
 the service depends only on these. Every method raises the errors of
