@@ -5,7 +5,8 @@ cores: the CLI's default two workers), on the same folder of WIDER dev images. T
 split into chunks; every chunk is run by every configuration in turn, the order rotated per
 chunk, so the shared machine's load falls on all of them alike. Wall time (start-up included)
 is summed per configuration and reported as a ratio to the seed detector's (default Haar) on the
-same chunks. Predictions (the JSON lines) are scored with ../shared's facescore.
+same chunks. Predictions (the JSON lines) are scored with ../shared's facescore, over the images
+run and, for AP hard, over those among the first 200 dev images too (where the issue's probe measured).
 
     .venv/bin/python benchmarks/detectors.py                 # all 783 images
     .venv/bin/python benchmarks/detectors.py --step 8         # every 8th image (98), for tuning
@@ -28,6 +29,8 @@ from typing import Any
 from _common import SCORER, WIDER, YUNET_MODEL, load_module, load_truth, machine, print_table, rotated, write_result
 
 BASELINE = "seed haar"
+#: The issue's probe images: the first this many of ``truth.json``.
+PROBE = 200
 #: name -> the detector options given to ``facedetect detect``.
 CONFIGURATIONS: dict[str, list[str]] = {
     BASELINE: [],
@@ -78,7 +81,9 @@ def main() -> None:
     if not YUNET_MODEL.is_file():
         names = [n for n in names if "yunet" not in n]
     truth = load_truth(None)
+    probe = {im["file"] for im in truth["images"][:PROBE]}
     truth["images"] = truth["images"][args.offset::args.step]
+    probe_truth = {"images": [im for im in truth["images"] if im["file"] in probe]}
     files = [im["file"] for im in truth["images"]]
     scorer = load_module(SCORER, "facescore")
     walls: dict[str, list[float]] = {n: [] for n in names}
@@ -96,16 +101,19 @@ def main() -> None:
     for name in names:
         scores = scorer.score_all(truth, predictions[name])
         per_chunk = [w / b for w, b in zip(walls[name], walls[BASELINE], strict=True)]
+        probe_scores = scorer.score_all(probe_truth, predictions[name]) if probe_truth["images"] else None
         rows.append({
             "configuration": name,
             "AP easy": scores["easy"]["ap"], "AP medium": scores["medium"]["ap"], "AP hard": scores["hard"]["ap"],
             "wall s": round(sum(walls[name]), 1),
             "time / seed": round(sum(walls[name]) / sum(walls[BASELINE]), 3),
             "median chunk ratio": round(sorted(per_chunk)[len(per_chunk) // 2], 3),
-            "scores": scores, "walls": walls[name],
+            "probe AP easy": probe_scores["easy"]["ap"] if probe_scores else None,
+            "probe AP hard": probe_scores["hard"]["ap"] if probe_scores else None,
+            "scores": scores, "probe scores": probe_scores, "walls": walls[name],
         })
     print_table(rows, ["configuration", "AP easy", "AP medium", "AP hard", "wall s", "time / seed",
-                       "median chunk ratio"])
+                       "median chunk ratio", "probe AP easy", "probe AP hard"])
     path = write_result("detectors", {"machine": meta, "images": len(files), "step": args.step,
                                       "offset": args.offset,
                                       "chunks": args.chunks, "command": sys.argv, "rows": rows})
