@@ -13,7 +13,7 @@ itself, and its faces must equal the shipped variant's (the script stops otherwi
 shipped variant it also says where AP hard is lost: missed hard faces, those a returned box
 overlaps by IoU 0.3-0.5, the images holding most misses, and true and false faces by score.
 
-    .venv/bin/python benchmarks/yunet_scales.py              # all 783 images (about 15 min)
+    .venv/bin/python benchmarks/yunet_scales.py              # all 783 images (about 17 min)
     .venv/bin/python benchmarks/yunet_scales.py --step 4     # every 4th image
 """
 
