@@ -46,6 +46,21 @@ def load_truth(limit: int | None) -> dict[str, Any]:
     return truth
 
 
+#: The issue's probe: the first this many dev images, where the issue measured YuNet's AP.
+PROBE_IMAGES = 200
+
+
+def load_truth_and_probe(step: int, offset: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``truth.json`` cut to every ``step``-th image from ``offset``, and its images among the probe's.
+
+    Both are truths the scorer takes; the second has no images when the cut misses the probe.
+    """
+    truth = load_truth(None)
+    probe = {im["file"] for im in truth["images"][:PROBE_IMAGES]}
+    truth["images"] = truth["images"][offset::step]
+    return truth, {"images": [im for im in truth["images"] if im["file"] in probe]}
+
+
 def wider_files(limit: int | None) -> list[Path]:
     """Paths of the first ``limit`` WIDER images, in ``truth.json`` order."""
     return [WIDER / im["file"] for im in load_truth(limit)["images"]]

@@ -26,11 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import SCORER, WIDER, YUNET_MODEL, load_module, load_truth, machine, print_table, rotated, write_result
+from _common import (
+    SCORER,
+    WIDER,
+    YUNET_MODEL,
+    load_module,
+    load_truth_and_probe,
+    machine,
+    print_table,
+    rotated,
+    write_result,
+)
 
 BASELINE = "seed haar"
-#: The issue's probe images: the first this many of ``truth.json``.
-PROBE = 200
 #: name -> the detector options given to ``facedetect detect``.
 CONFIGURATIONS: dict[str, list[str]] = {
     BASELINE: [],
@@ -80,10 +88,7 @@ def main() -> None:
         names.insert(0, BASELINE)
     if not YUNET_MODEL.is_file():
         names = [n for n in names if "yunet" not in n]
-    truth = load_truth(None)
-    probe = {im["file"] for im in truth["images"][:PROBE]}
-    truth["images"] = truth["images"][args.offset::args.step]
-    probe_truth = {"images": [im for im in truth["images"] if im["file"] in probe]}
+    truth, probe_truth = load_truth_and_probe(args.step, args.offset)
     files = [im["file"] for im in truth["images"]]
     scorer = load_module(SCORER, "facescore")
     walls: dict[str, list[float]] = {n: [] for n in names}

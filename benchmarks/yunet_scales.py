@@ -27,10 +27,8 @@ from multiprocessing import Pool
 from typing import Any
 
 import numpy as np
-from _common import SCORER, WIDER, YUNET_MODEL, load_module, load_truth, machine, print_table, write_result
+from _common import SCORER, WIDER, YUNET_MODEL, load_module, load_truth_and_probe, machine, print_table, write_result
 
-#: The issue's probe images: the first this many of ``truth.json``.
-PROBE = 200
 SCORE_THRESHOLD = 0.3
 #: Every this-many-th image is also run through the shipped detector, as a check of the replay.
 CHECK_EVERY = 40
@@ -81,7 +79,9 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
                                                       "1.5x mirrored")),
 }
 
+#: A worker's YuNet returning candidates, and its shipped detector (the check), made on first use.
 _network: Any = None
+_shipped: Any = None
 
 
 def run_passes(job: tuple[str, bool]) -> tuple[str, dict[str, tuple[Any, float]], Any]:
@@ -91,10 +91,11 @@ def run_passes(job: tuple[str, bool]) -> tuple[str, dict[str, tuple[Any, float]]
     from facedetect.detectors.yunet import YuNetDetector
     from facedetect.detectors.yunet_small import CANDIDATE_NMS, CANDIDATE_SCORE, SmallFacesYuNet
 
-    global _network
+    global _network, _shipped
     if _network is None:
         cv2.setNumThreads(1)
         _network = YuNetDetector(YUNET_MODEL, score_threshold=CANDIDATE_SCORE, nms_threshold=CANDIDATE_NMS)
+        _shipped = SmallFacesYuNet.wrapping(YuNetDetector(YUNET_MODEL, score_threshold=SCORE_THRESHOLD))
     name, check = job
     image = cv2.imread(str(WIDER / name))
     height, width = image.shape[:2]
@@ -113,10 +114,7 @@ def run_passes(job: tuple[str, bool]) -> tuple[str, dict[str, tuple[Any, float]]
             rows[:, 4:14:2] = mirrored_width - rows[:, 4:14:2]
         rows[:, :14] /= scale
         found[pass_name] = (rows, seconds)
-    shipped = None
-    if check:
-        detector = SmallFacesYuNet.wrapping(YuNetDetector(YUNET_MODEL, score_threshold=SCORE_THRESHOLD))
-        shipped = [(*f.box.to_xyxy(), f.confidence) for f in detector.detect(image)]
+    shipped = [(*f.box.to_xyxy(), f.confidence) for f in _shipped.detect(image)] if check else None
     return name, found, shipped
 
 
@@ -189,9 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     if not YUNET_MODEL.is_file():
         raise SystemExit(f"{YUNET_MODEL} is missing: this benchmark needs the YuNet model in ../shared")
-    truth = load_truth(None)
-    probe = {im["file"] for im in truth["images"][:PROBE]}
-    truth["images"] = truth["images"][args.offset::args.step]
+    truth, probe_truth = load_truth_and_probe(args.step, args.offset)
     sizes = {im["file"]: (im["width"], im["height"]) for im in truth["images"]}
     scorer = load_module(SCORER, "facescore")
     meta = machine()
@@ -208,7 +204,6 @@ def main() -> None:
                 print(f"{done}/{len(jobs)} images", file=sys.stderr, flush=True)
     pass_seconds = {p: sum(found[p][1] for found in results.values()) for p in PASSES}
     shipped_seconds = sum(pass_seconds[p] for p in ("1x", "1.5x"))
-    probe_truth = {"images": [im for im in truth["images"] if im["file"] in probe]}
     rows: list[dict[str, Any]] = []
     for variant in VARIANTS:
         predictions = {}
