@@ -46,7 +46,7 @@ def load_truth(limit: int | None) -> dict[str, Any]:
     return truth
 
 
-#: The issue's probe: the first this many dev images, where the issue measured YuNet's AP.
+#: The probe images: the first this many dev images, on which the small-faces targets were set.
 PROBE_IMAGES = 200
 
 

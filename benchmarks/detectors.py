@@ -6,7 +6,7 @@ split into chunks; every chunk is run by every configuration in turn, the order 
 chunk, so the shared machine's load falls on all of them alike. Wall time (start-up included)
 is summed per configuration and reported as a ratio to the seed detector's (default Haar) on the
 same chunks. Predictions (the JSON lines) are scored with ../shared's facescore, over the images
-run and, for AP easy and hard, over those among the first 200 dev images too (the issue's probe).
+run and, for AP easy and hard, over those among the first 200 dev images too (the probe images).
 
     .venv/bin/python benchmarks/detectors.py                 # all 783 images
     .venv/bin/python benchmarks/detectors.py --step 8         # every 8th image (98), for tuning

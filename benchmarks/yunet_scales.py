@@ -6,7 +6,7 @@ shipped detector fuses (score >= ``yunet_small.CANDIDATE_SCORE``, YuNet's NMS at
 ``CANDIDATE_NMS``), in original pixels. Each *variant* pools some passes, the upscaled ones'
 faces under ``SMALL_FACE_PX``, fuses them with the shipped ``yunet_small.fuse`` at score 0.3, and
 is scored by ../shared's facescore: AP easy / medium / hard over the images, AP hard on the
-first 200 dev images too (where the issue's probe measured), hard recall, and the passes' CPU
+first 200 dev images too (the probe images), hard recall, and the passes' CPU
 time relative to the shipped 1x + 1.5x. A *gated* variant skips its upscaled passes on an image
 whose first pass has no candidate under ``GATE_PX``. A few images are also run through the shipped detector
 itself, and its faces must equal the shipped variant's (the script stops otherwise). For the
