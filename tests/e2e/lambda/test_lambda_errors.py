@@ -65,6 +65,13 @@ def test_wrong_method_names_the_allowed_ones(invoke, api_event):
     assert answer.header("Allow") == "GET, POST"
 
 
+@pytest.mark.parametrize("path", ["/uploads/\n", "/uploads\n", "/\n"])
+def test_a_path_ending_in_a_newline_is_no_route(invoke, stored, path):
+    event = build_event("GET", path)
+    assert_error(invoke(event), 404, "route_not_found", event["requestContext"]["requestId"])
+    assert stored() == (0, 0)
+
+
 @pytest.mark.parametrize("name", ["get_face", "get_face_image"])
 def test_unknown_ids_are_404(invoke, api_event, name):
     for detection_id in ("0123456789abcdef0123456789abcdef", "..%2F..%2Fetc%2Fpasswd", "x" * 300):

@@ -156,9 +156,13 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
         self.exception_handler_manager.update_exception_handlers({exc_class: handler})
 
     def allowed_methods(self, path: str) -> list[str]:
-        """The methods registered for ``path`` (empty when no route matches it at all)."""
+        """The methods registered for ``path`` (empty when no route matches it at all).
+
+        The whole path must match: a rule's ``$`` also matches before a final newline, so
+        ``/uploads`` + newline would otherwise be a path with POST allowed.
+        """
         routes = [*self._static_routes, *self._dynamic_routes]
-        return sorted({route.method for route in routes if route.rule.match(path)})
+        return sorted({route.method for route in routes if route.rule.fullmatch(path)})
 
 
 def _request_id(event: Mapping[str, Any], context: LambdaContext | None) -> str:
