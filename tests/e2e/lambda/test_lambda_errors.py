@@ -65,8 +65,8 @@ def test_wrong_method_names_the_allowed_ones(invoke, api_event):
     assert answer.header("Allow") == "GET, POST"
 
 
-@pytest.mark.parametrize("path", ["/uploads/\n", "/uploads\n", "/\n"])
-def test_a_path_ending_in_a_newline_is_no_route(invoke, stored, path):
+@pytest.mark.parametrize("path", ["/uploads/\n", "/uploads\n", "/faces\n", "/faces/\n", "/\n", "/faces\t"])
+def test_a_path_with_a_control_character_is_no_route(invoke, stored, path):
     event = build_event("GET", path)
     assert_error(invoke(event), 404, "route_not_found", event["requestContext"]["requestId"])
     assert stored() == (0, 0)

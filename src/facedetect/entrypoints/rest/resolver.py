@@ -6,7 +6,9 @@ and each route's middleware stack is built lazily on its first request. That is 
 Lambda (one invocation per process at a time) but wrong for a threaded local server or
 a test firing 50 invocations in parallel: one request would read another's body. Here
 all per-request state lives in a ``threading.local``, middleware stacks are built under a
-lock, and every response carries the request id.
+lock, and every response carries the request id. A path with a control character is routed
+nowhere: Powertools matches rules with ``match`` and ``$``, which also matches before a final
+newline, so ``/faces`` + newline would be answered as ``GET /faces``.
 
 This module is the only one that touches Powertools internals (``_resolve``,
 ``_build_response``, ``_call_route``, ``_get_base_path``, the route lists); the concurrency
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,6 +35,8 @@ from facedetect.errors import InvalidEvent
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-Id"
+#: No route's path holds one of these (a final newline would fool the rules' ``$``).
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ConcurrentRestResolver(APIGatewayRestResolver):
@@ -144,6 +149,12 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
                                       REQUEST_ID_HEADER: [self.request_id]},
                 "body": json.dumps(body, separators=(",", ":")), "isBase64Encoded": False}
 
+    def _resolve(self) -> Any:
+        event = self.current_event
+        if _CONTROL_CHARACTER.search(event.path):
+            return self._handle_not_found(method=event.http_method.upper(), path=event.path)
+        return super()._resolve()
+
     def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
         if not route._middleware_stack_built:
             with self._build_lock:  # two first requests must not wrap the stack twice
@@ -156,11 +167,7 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
         self.exception_handler_manager.update_exception_handlers({exc_class: handler})
 
     def allowed_methods(self, path: str) -> list[str]:
-        """The methods registered for ``path`` (empty when no route matches it at all).
-
-        The whole path must match: a rule's ``$`` also matches before a final newline, so
-        ``/uploads`` + newline would otherwise be a path with POST allowed.
-        """
+        """The methods registered for ``path`` (empty when no route matches it at all; the whole path must)."""
         routes = [*self._static_routes, *self._dynamic_routes]
         return sorted({route.method for route in routes if route.rule.fullmatch(path)})
 
